@@ -1,0 +1,38 @@
+/**
+ * The one table of error codes for every snoopy package. Each code names the area and what went
+ * wrong; `retriable` says whether trying the same operation again may succeed.
+ * A test checks every error class against this table.
+ */
+export const errorCodes = {
+  // core
+  SNOOPY_OPTIONS_INVALID: { retriable: false, summary: 'An option or argument has the wrong type or value' },
+  SNOOPY_CLOSED: { retriable: false, summary: 'A resource was used after close()' },
+  SNOOPY_ABORTED: { retriable: false, summary: 'A wait or operation was aborted by its signal' },
+  SNOOPY_TIMEOUT: { retriable: true, summary: 'A wait did not finish in time' },
+  SNOOPY_SNAP_HANDLER: { retriable: false, summary: 'A snap handler threw or rejected' },
+  SNOOPY_SNAP_SINK: { retriable: true, summary: 'A sink threw or rejected' },
+  SNOOPY_SOURCE_FAILED: { retriable: true, summary: 'A source iterator threw' },
+  SNOOPY_SOURCE_ITEM: { retriable: false, summary: 'A source yielded an item it could not deliver (for example undecodable bytes)' },
+  SNOOPY_STREAM_RUNNING: { retriable: false, summary: 'stream() was called while the registry is already streaming' },
+  // codecs
+  SNOOPY_CODEC_DECODE: { retriable: false, summary: 'Bytes could not be decoded' },
+  SNOOPY_CODEC_ENCODE: { retriable: false, summary: 'A value could not be encoded' },
+  SNOOPY_CODEC_SCHEMA: { retriable: false, summary: 'A schema is invalid or a reader/writer pair is incompatible' },
+  SNOOPY_REGISTRY_REQUEST: { retriable: true, summary: 'The schema registry could not be reached or answered with an error' },
+  SNOOPY_REGISTRY_NOT_FOUND: { retriable: false, summary: 'The schema registry has no such schema id or subject' },
+  // cache
+  SNOOPY_CACHE_LOCKED: { retriable: false, summary: 'The cache directory is held by another process' },
+  SNOOPY_CACHE_SINK_INPUT: { retriable: false, summary: 'A cache sink was given something other than a [key, value] tuple' },
+  SNOOPY_CACHE_KEY: { retriable: false, summary: 'A cache key is not a string, number or Buffer' },
+  SNOOPY_CACHE_IO: { retriable: true, summary: 'LevelDB failed to read or write' },
+  // kafka
+  SNOOPY_KAFKA_CONNECT: { retriable: true, summary: 'The Kafka brokers could not be reached in time' },
+  SNOOPY_KAFKA_CONFIG: { retriable: false, summary: 'Kafka configuration is missing or invalid (for example no group.id)' },
+  SNOOPY_KAFKA_PRODUCE: { retriable: true, summary: 'A message could not be delivered to Kafka' },
+  SNOOPY_KAFKA_CONSUME: { retriable: true, summary: 'Consuming from Kafka failed' },
+  SNOOPY_KAFKA_COMMIT: { retriable: true, summary: 'Committing offsets failed' },
+  SNOOPY_KAFKA_ADMIN: { retriable: true, summary: 'An admin operation (create topic, metadata) failed' },
+  SNOOPY_KAFKA_TRANSACTION: { retriable: false, summary: 'A Kafka transaction failed or was aborted' },
+} as const satisfies Record<string, { readonly retriable: boolean; readonly summary: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Workspace packages resolve to their TypeScript sources in tests: no build needed first.
+    conditions: ['snoopy-source', 'module', 'node', 'development|production'],
+  },
+  ssr: {
+    resolve: {
+      conditions: ['snoopy-source', 'module', 'node', 'development|production'],
+    },
+  },
+  test: {
+    // The Kafka addon cannot load in two worker threads of one process.
+    pool: 'forks',
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+  },
+});
