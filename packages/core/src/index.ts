@@ -1,3 +1,19 @@
+export { snap, stream, defaultRegistry } from './snap.js';
+export { Registry, withSnaps, type SnapDecorator, type SnappedFunction } from './registry.js';
+export {
+  resolveSnapOptions,
+  resolveStreamOptions,
+  snapDefaults,
+  type ErrorPolicy,
+  type ResolvedSnapOptions,
+  type ResolvedStreamOptions,
+  type Sink,
+  type SnapOptions,
+  type Source,
+  type StreamOptions,
+} from './options.js';
+export type { SnapContext, SnapSummary, StreamSummary } from './context.js';
+export { DeadLetter } from './dead-letter.js';
 export { errorCodes, type ErrorCode } from './codes.js';
 export {
   SnoopyError,

@@ -1,0 +1,150 @@
+import { SnapError } from '../errors.js';
+import { ack, describe, type Acknowledging, type Describing, type MessageMeta } from '../protocol.js';
+import type { Source } from '../options.js';
+import type { Delivery, Origin } from './job.js';
+import type { RunControl, Runner } from './runner.js';
+
+const empty: MessageMeta = Object.freeze({});
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Number of items a finite source holds, when it says so (arrays, `length`, `size`). */
+export function sizeOf(source: Source): number | undefined {
+  const s = source as { length?: unknown; size?: unknown };
+  if (typeof s.length === 'number' && Number.isFinite(s.length)) return s.length;
+  if (typeof s.size === 'number' && Number.isFinite(s.size)) return s.size;
+  return undefined;
+}
+
+/**
+ * Iterates one source exactly once and hands each item to every snap bound to it. A new item is
+ * pulled only when every one of those snaps has capacity, so a slow snap slows its source.
+ */
+export class Pump implements Origin {
+  readonly runners: Runner[] = [];
+  /** The iterator has finished by itself (done, or threw). */
+  private finished = false;
+  private pendingNext = false;
+  private iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  private acker: Acknowledging | undefined;
+  private describer: Describing | undefined;
+  private readonly ackItem = (item: unknown): void => {
+    try {
+      this.acker![ack](item);
+    } catch (error) {
+      this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', this.runners[0]!.name, error));
+    }
+  };
+
+  constructor(
+    readonly source: Source,
+    private readonly run: RunControl,
+  ) {}
+
+  meta(item: unknown): MessageMeta {
+    return this.describer === undefined ? empty : this.describer[describe](item);
+  }
+
+  /** Runs until the source is exhausted, the stream stops, or the source throws. */
+  async start(): Promise<void> {
+    try {
+      const source = this.source as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+      const isAsync = typeof source[Symbol.asyncIterator] === 'function';
+      const iterator = isAsync ? source[Symbol.asyncIterator]!() : source[Symbol.iterator]!();
+      this.iterator = iterator;
+      this.acker = pick<Acknowledging>(iterator, this.source, ack);
+      this.describer = pick<Describing>(iterator, this.source, describe);
+      if (isAsync) await this.pullAsync(iterator as AsyncIterator<unknown>);
+      else await this.pullSync(iterator as Iterator<unknown>);
+    } catch (error) {
+      this.finished = true;
+      const names = this.runners.map((r) => r.name).join(', ');
+      this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', names, error));
+    } finally {
+      for (const runner of this.runners) runner.sourceEnded();
+    }
+  }
+
+  /** Closes the iterator (`return()`) unless it finished by itself. */
+  async close(timeoutMs: number): Promise<void> {
+    const it = this.iterator;
+    if (it === undefined || this.finished || typeof it.return !== 'function') return;
+    this.finished = true;
+    const closing = Promise.resolve(it.return()).then(
+      () => undefined,
+      () => undefined,
+    );
+    if (!this.pendingNext) return closing;
+    // The source is waiting for data it may never get: do not hang the shutdown on it.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([closing, bound]);
+    clearTimeout(timer);
+  }
+
+  private canPush(): boolean {
+    const runners = this.runners;
+    for (let i = 0; i < runners.length; i++) if (!runners[i]!.hasCapacity()) return false;
+    return true;
+  }
+
+  private async waitForCapacity(): Promise<void> {
+    for (const runner of this.runners) {
+      while (!runner.hasCapacity() && !this.run.stopping) await runner.changed();
+    }
+  }
+
+  private dispatch(item: unknown): void {
+    const runners = this.runners;
+    const delivery: Delivery | null = this.acker === undefined ? null : { item, remaining: runners.length, ack: this.ackItem };
+    for (let i = 0; i < runners.length; i++) runners[i]!.push(item, delivery, this);
+  }
+
+  private async pullSync(it: Iterator<unknown>): Promise<void> {
+    let count = 0;
+    while (!this.run.stopping) {
+      if (!this.canPush()) {
+        await this.waitForCapacity();
+        continue;
+      }
+      const next = it.next();
+      if (next.done) {
+        this.finished = true;
+        return;
+      }
+      this.dispatch(next.value);
+      // A long synchronous source must not starve timers, signals and I/O.
+      if ((++count & 4095) === 0) await yieldToEventLoop();
+    }
+  }
+
+  private async pullAsync(it: AsyncIterator<unknown>): Promise<void> {
+    while (!this.run.stopping) {
+      if (!this.canPush()) {
+        await this.waitForCapacity();
+        continue;
+      }
+      this.pendingNext = true;
+      const next = await it.next();
+      this.pendingNext = false;
+      if (next.done) {
+        this.finished = true;
+        return;
+      }
+      // An item pulled after the stream began to stop is not processed, hence never acknowledged.
+      if (this.run.stopping) return;
+      this.dispatch(next.value);
+    }
+  }
+}
+
+function pick<T>(iterator: object, source: unknown, key: symbol): T | undefined {
+  if (typeof (iterator as Record<symbol, unknown>)[key] === 'function') return iterator as T;
+  if (typeof (source as Record<symbol, unknown> | null)?.[key] === 'function') return source as T;
+  return undefined;
+}

@@ -1,0 +1,233 @@
+import 'reflect-metadata';
+import type { Logger } from 'pino';
+import { OptionsError, SnoopyError, describeValue } from './errors.js';
+import { rootLogger } from './logger.js';
+import { deliver, isDeferredSink, type Completion } from './protocol.js';
+import {
+  isSource,
+  resolveSnapOptions,
+  resolveStreamOptions,
+  type ResolvedSnapOptions,
+  type SnapOptions,
+  type Source,
+  type StreamOptions,
+} from './options.js';
+import type { StreamSummary } from './context.js';
+import { Run } from './internal/run.js';
+import type { SnapDefinition } from './internal/runner.js';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** `h(msg)` runs the handler and its sinks once and resolves with the values sent to the sinks. */
+export type SnappedFunction<F extends AnyFunction> = F & {
+  (message: Parameters<F>[0]): Promise<unknown[]>;
+};
+
+/**
+ * What `snap(...)` returns: a decorator for methods (standard or `experimentalDecorators`) and
+ * a wrapper for plain functions.
+ */
+export interface SnapDecorator {
+  <F extends AnyFunction>(fn: F): SnappedFunction<F>;
+  <F extends AnyFunction>(method: F, context: ClassMethodDecoratorContext): void;
+  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+}
+
+interface PendingInstanceSnap {
+  readonly registry: Registry;
+  readonly method: string | symbol;
+  readonly sources: readonly Source[];
+  readonly options: ResolvedSnapOptions;
+}
+
+const instanceSnapsKey = 'snoopy:instance-snaps';
+
+function splitArguments(args: readonly unknown[]): { sources: Source[]; options: SnapOptions | undefined } {
+  const last = args[args.length - 1];
+  const hasOptions = args.length > 0 && last !== null && typeof last === 'object' && !isSource(last) && typeof last !== 'function';
+  const sources = (hasOptions ? args.slice(0, -1) : args) as unknown[];
+  if (sources.length === 0) {
+    throw new OptionsError('snap: Expected at least one source (an Iterable or AsyncIterable), got none');
+  }
+  sources.forEach((s, i) => {
+    if (!isSource(s)) throw new OptionsError(`snap: Expected \`sources[${i}]\` to be an Iterable or AsyncIterable, got ${describeValue(s)}`);
+  });
+  return { sources: sources as Source[], options: hasOptions ? (last as SnapOptions) : undefined };
+}
+
+/** Sends one value to the sinks in order, awaiting each (deferred sinks through a one-off completion). */
+async function sendToSinks(options: ResolvedSnapOptions, value: unknown): Promise<void> {
+  for (const sink of options.sinks) {
+    if (isDeferredSink(sink)) {
+      await new Promise<void>((resolve, reject) => {
+        const completion: Completion = { done: resolve, fail: reject };
+        Promise.resolve(sink[deliver](value, completion)).catch(reject);
+      });
+    } else {
+      await (sink as (v: unknown) => unknown)(value);
+    }
+  }
+}
+
+async function collectOutputs(result: unknown): Promise<unknown[]> {
+  const value = await result;
+  if (value === undefined) return [];
+  const tag = Object.prototype.toString.call(value);
+  if (tag === '[object Generator]' || tag === '[object AsyncGenerator]') {
+    const outputs: unknown[] = [];
+    for await (const v of value as AsyncIterable<unknown>) if (v !== undefined) outputs.push(v);
+    return outputs;
+  }
+  return [value];
+}
+
+/**
+ * A set of snaps and the means to run them. The package's own `snap` and `stream` use a default
+ * registry, emptied whenever its `stream()` settles; tests and libraries make their own.
+ */
+export class Registry {
+  readonly #definitions: SnapDefinition[] = [];
+  readonly #names = new Map<string, number>();
+  #running = false;
+  #anonymous = 0;
+  readonly #clearOnSettle: boolean;
+
+  constructor(options: { readonly clearOnSettle?: boolean } = {}) {
+    this.#clearOnSettle = options.clearOnSettle ?? true;
+  }
+
+  /** The snaps registered so far. */
+  get definitions(): readonly SnapDefinition[] {
+    return [...this.#definitions];
+  }
+
+  clear(): void {
+    this.#definitions.length = 0;
+    this.#names.clear();
+  }
+
+  /**
+   * Binds one or more sources to a handler and its sinks. Use it as a method decorator or wrap a
+   * function: `const h = registry.snap(source, { sink: [print] })(fn)`.
+   */
+  readonly snap = (...args: readonly (Source | SnapOptions)[]): SnapDecorator => {
+    const { sources, options: raw } = splitArguments(args);
+    const options = resolveSnapOptions(raw);
+    const registry = this;
+
+    function decorate(this: unknown, target: unknown, context?: unknown, descriptor?: PropertyDescriptor): unknown {
+      // Standard (TC39) decorator.
+      if (context !== null && typeof context === 'object' && 'kind' in context) {
+        const ctx = context as ClassMethodDecoratorContext;
+        if (ctx.kind !== 'method') {
+          throw new OptionsError(`snap: Expected to decorate a method, got a ${String(ctx.kind)} (${String(ctx.name)})`);
+        }
+        const method = target as AnyFunction;
+        ctx.addInitializer(function (this: unknown) {
+          const owner = ctx.static ? (this as AnyFunction).name : (this as object).constructor.name;
+          registry.#register(sources, options, method.bind(this), `${owner}.${String(ctx.name)}`);
+        });
+        return undefined;
+      }
+      // Legacy (experimentalDecorators) method decorator.
+      if (descriptor !== undefined && (typeof context === 'string' || typeof context === 'symbol')) {
+        const method = descriptor.value as unknown;
+        if (typeof method !== 'function') {
+          throw new OptionsError(`snap: Expected to decorate a method, got ${describeValue(method)} at ${String(context)}`);
+        }
+        if (typeof target === 'function') {
+          registry.#register(sources, options, (method as AnyFunction).bind(target), `${target.name}.${String(context)}`);
+        } else {
+          const pending: PendingInstanceSnap[] = Reflect.getOwnMetadata(instanceSnapsKey, target as object) ?? [];
+          pending.push({ registry, method: context, sources, options });
+          Reflect.defineMetadata(instanceSnapsKey, pending, target as object);
+        }
+        return descriptor;
+      }
+      // Plain function.
+      if (typeof target === 'function' && context === undefined) {
+        const fn = target as AnyFunction;
+        registry.#register(sources, options, fn, fn.name || undefined);
+        const direct = async function (this: unknown, ...callArgs: unknown[]): Promise<unknown[]> {
+          const outputs = await collectOutputs(fn.apply(this, callArgs));
+          for (const value of outputs) await sendToSinks(options, value);
+          return outputs;
+        };
+        Object.defineProperty(direct, 'name', { value: fn.name });
+        Object.defineProperty(direct, 'length', { value: fn.length });
+        return direct;
+      }
+      throw new OptionsError(`snap: Expected a function or a method to decorate, got ${describeValue(target)}`);
+    }
+    return decorate as SnapDecorator;
+  };
+
+  /**
+   * Runs every registered snap until all finite sources are exhausted and all work is done, or
+   * until stopped by `signal`, SIGINT or SIGTERM; resolves with a summary. Under `errors: 'stop'`
+   * the first failure stops everything and rejects with a `SnapError` naming the snap.
+   */
+  readonly stream = async (options?: StreamOptions): Promise<StreamSummary> => {
+    const resolved = resolveStreamOptions(options);
+    if (this.#running) throw new SnoopyError('SNOOPY_STREAM_RUNNING', 'stream() is already running for this registry');
+    this.#running = true;
+    try {
+      const logger: Logger = (resolved.logger ?? rootLogger()).child({ component: 'stream' });
+      if (this.#definitions.length === 0) logger.warn('stream() called with no snaps registered');
+      return await new Run(this.#definitions, resolved, logger).execute();
+    } finally {
+      this.#running = false;
+      if (this.#clearOnSettle) this.clear();
+    }
+  };
+
+  /** Registers the legacy-decorated instance methods of `instance`, bound to it. */
+  bindInstance(instance: object): void {
+    const seen = new Set<string | symbol>();
+    for (let proto = Object.getPrototypeOf(instance); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      const pending: PendingInstanceSnap[] | undefined = Reflect.getOwnMetadata(instanceSnapsKey, proto);
+      for (const p of pending ?? []) {
+        if (p.registry !== this || seen.has(p.method)) continue;
+        seen.add(p.method);
+        const method = (instance as Record<string | symbol, AnyFunction>)[p.method]!;
+        this.#register(p.sources, p.options, method.bind(instance), `${instance.constructor.name}.${String(p.method)}`);
+      }
+    }
+  }
+
+  #register(sources: readonly Source[], options: ResolvedSnapOptions, handler: AnyFunction, fallbackName: string | undefined): void {
+    let name = options.name ?? fallbackName ?? `snap-${++this.#anonymous}`;
+    const seen = this.#names.get(name) ?? 0;
+    this.#names.set(name, seen + 1);
+    if (seen > 0) name = `${name}#${seen + 1}`;
+    this.#definitions.push(Object.freeze({ name, sources, handler, options }));
+  }
+}
+
+/** Registries that hold legacy instance snaps for a class. */
+function registriesOf(prototype: object): Set<Registry> {
+  const found = new Set<Registry>();
+  for (let proto: object | null = prototype; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const pending: PendingInstanceSnap[] | undefined = Reflect.getOwnMetadata(instanceSnapsKey, proto);
+    for (const p of pending ?? []) found.add(p.registry);
+  }
+  return found;
+}
+
+/**
+ * Class decorator needed with `experimentalDecorators` for snaps on instance methods: legacy
+ * method decorators cannot see construction, so this one registers them, bound to each new
+ * instance. With standard decorators it is not needed (and does nothing).
+ */
+export function withSnaps<C extends abstract new (...args: any[]) => object>(target: C, context?: ClassDecoratorContext): C | void {
+  if (context !== undefined) return undefined;
+  const Base = target as unknown as new (...args: any[]) => object;
+  const Snapped = class extends Base {
+    constructor(...args: any[]) {
+      super(...args);
+      for (const registry of registriesOf(new.target.prototype)) registry.bindInstance(this);
+    }
+  };
+  Object.defineProperty(Snapped, 'name', { value: target.name });
+  return Snapped as unknown as C;
+}
