@@ -25,6 +25,7 @@ export const errorCodes = {
   SNOOPY_CACHE_SINK_INPUT: { retriable: false, summary: 'A cache sink was given something other than a [key, value] tuple' },
   SNOOPY_CACHE_KEY: { retriable: false, summary: 'A cache key is not a string, number or Buffer' },
   SNOOPY_CACHE_IO: { retriable: true, summary: 'LevelDB failed to read or write' },
+  SNOOPY_CACHE_NOT_OPEN: { retriable: true, summary: 'A synchronous cache read came before the cache finished opening (await cache.open())' },
   // kafka
   SNOOPY_KAFKA_CONNECT: { retriable: true, summary: 'The Kafka brokers could not be reached in time' },
   SNOOPY_KAFKA_CONFIG: { retriable: false, summary: 'Kafka configuration is missing or invalid (for example no group.id)' },

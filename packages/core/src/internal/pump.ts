@@ -26,7 +26,8 @@ export class Pump implements Origin {
   readonly runners: Runner[] = [];
   /** The iterator has finished by itself (done, or threw). */
   private finished = false;
-  private pendingNext = false;
+  /** The pull loop is still running: after a stop, that means it waits on the source. */
+  private pulling = false;
   private iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   private acker: Acknowledging | undefined;
   private describer: Describing | undefined;
@@ -56,13 +57,16 @@ export class Pump implements Origin {
       this.iterator = iterator;
       this.acker = pick<Acknowledging>(iterator, this.source, ack);
       this.describer = pick<Describing>(iterator, this.source, describe);
-      if (isAsync) await this.pullAsync(iterator as AsyncIterator<unknown>);
+      this.pulling = true;
+      if (Array.isArray(this.source) && this.runners.length === 1 && this.acker === undefined) await this.pullArray(this.source);
+      else if (isAsync) await this.pullAsync(iterator as AsyncIterator<unknown>);
       else await this.pullSync(iterator as Iterator<unknown>);
     } catch (error) {
       this.finished = true;
       const names = this.runners.map((r) => r.name).join(', ');
       this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', names, error));
     } finally {
+      this.pulling = false;
       for (const runner of this.runners) runner.sourceEnded();
     }
   }
@@ -76,7 +80,7 @@ export class Pump implements Origin {
       () => undefined,
       () => undefined,
     );
-    if (!this.pendingNext) return closing;
+    if (!this.pulling) return closing;
     // The source is waiting for data it may never get: do not hang the shutdown on it.
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
@@ -105,39 +109,76 @@ export class Pump implements Origin {
     for (let i = 0; i < runners.length; i++) runners[i]!.push(item, delivery, this);
   }
 
+  /** Arrays are read by index: no iterator result per item. */
+  private async pullArray(items: readonly unknown[]): Promise<void> {
+    const run = this.run;
+    const runner = this.runners[0]!;
+    for (let i = 0; i < items.length; i++) {
+      if (run.stopping) return;
+      while (!runner.hasCapacity()) {
+        await this.waitForCapacity();
+        if (run.stopping) return;
+      }
+      runner.push(items[i], null, this);
+      if ((i & 4095) === 4095) await yieldToEventLoop();
+    }
+    this.finished = true;
+  }
+
   private async pullSync(it: Iterator<unknown>): Promise<void> {
+    const run = this.run;
+    const single = this.runners.length === 1 && this.acker === undefined ? this.runners[0]! : undefined;
     let count = 0;
-    while (!this.run.stopping) {
-      if (!this.canPush()) {
+    while (!run.stopping) {
+      if (single === undefined ? !this.canPush() : !single.hasCapacity()) {
         await this.waitForCapacity();
         continue;
       }
       const next = it.next();
-      if (next.done) {
+      if (next.done === true) {
         this.finished = true;
         return;
       }
-      this.dispatch(next.value);
+      if (single === undefined) this.dispatch(next.value);
+      else single.push(next.value, null, this);
       // A long synchronous source must not starve timers, signals and I/O.
       if ((++count & 4095) === 0) await yieldToEventLoop();
     }
   }
 
   private async pullAsync(it: AsyncIterator<unknown>): Promise<void> {
-    while (!this.run.stopping) {
+    const run = this.run;
+    const runners = this.runners;
+    // The common case, one snap and nothing to acknowledge, gets a loop with nothing else in it.
+    if (runners.length === 1 && this.acker === undefined) {
+      const runner = runners[0]!;
+      while (!run.stopping) {
+        if (!runner.hasCapacity()) {
+          await this.waitForCapacity();
+          continue;
+        }
+        const next = await it.next();
+        if (next.done === true) {
+          this.finished = true;
+          return;
+        }
+        // An item pulled after the stream began to stop is not processed, hence never acknowledged.
+        if (run.stopping) return;
+        runner.push(next.value, null, this);
+      }
+      return;
+    }
+    while (!run.stopping) {
       if (!this.canPush()) {
         await this.waitForCapacity();
         continue;
       }
-      this.pendingNext = true;
       const next = await it.next();
-      this.pendingNext = false;
-      if (next.done) {
+      if (next.done === true) {
         this.finished = true;
         return;
       }
-      // An item pulled after the stream began to stop is not processed, hence never acknowledged.
-      if (this.run.stopping) return;
+      if (run.stopping) return;
       this.dispatch(next.value);
     }
   }

@@ -70,6 +70,8 @@ export class Runner {
   private readonly maxPending: number;
   private readonly lanes: Map<unknown, Lane> | null;
   private readonly debug: boolean;
+  /** No batches and no concurrency: messages go through one at a time. */
+  private readonly sequential: boolean;
 
   /** Jobs between the handler call and the end of emission to the sinks. */
   private inflight = 0;
@@ -100,6 +102,7 @@ export class Runner {
     this.maxPending = o.maxPending;
     this.lanes = o.concurrency > 1 ? new Map() : null;
     this.debug = logger.isLevelEnabled('debug');
+    this.sequential = o.concurrency === 1 && o.batch === undefined;
   }
 
   summary(): SnapSummary {
@@ -145,6 +148,10 @@ export class Runner {
   /** Hands the snap one message. The caller has checked `hasCapacity()`. */
   push(item: unknown, delivery: Delivery | null, origin: Origin): void {
     this.stats.in++;
+    if (this.sequential && !(item instanceof FailedItem)) {
+      this.runSequential(item, delivery, origin);
+      return;
+    }
     if (item instanceof FailedItem) {
       const job = new Job(this, item, delivery, origin);
       job.failure = new StageFailure('source', item.error);
@@ -367,6 +374,7 @@ export class Runner {
   }
 
   private emitValue(job: Job | null, value: unknown, from: number): void | Promise<void> {
+    if (!this.hasDeferred) return this.emitPlain(value, from);
     const sinks = this.sinks;
     for (let i = from; i < sinks.length; i++) {
       let result: unknown;
@@ -398,6 +406,24 @@ export class Runner {
           const next = i + 1;
           return Promise.resolve(result).then(() => this.emitValue(job, value, next), rethrowSink);
         }
+      }
+    }
+    this.stats.out++;
+  }
+
+  /** emitValue for snaps whose sinks are all plain functions: the hot path. */
+  private emitPlain(value: unknown, from: number): void | Promise<void> {
+    const sinks = this.sinks as readonly PlainSink[];
+    for (let i = from; i < sinks.length; i++) {
+      let result: unknown;
+      try {
+        result = sinks[i]!(value);
+      } catch (error) {
+        throw new StageFailure('sink', error);
+      }
+      if (result !== undefined && isThenable(result)) {
+        const next = i + 1;
+        return Promise.resolve(result).then(() => this.emitPlain(value, next), rethrowSink);
       }
     }
     this.stats.out++;
