@@ -541,6 +541,33 @@ suite('stream(): stopping', () => {
     expect(state.closed).toBe(true);
   });
 
+  it('closes a generator handler (sync and async) when a sink fails on one of its values', async () => {
+    const closed: string[] = [];
+    const r = new Registry();
+    r.snap([1], { name: 'sync', errors: 'skip', sink: (v: number) => { if (v === 2) throw new Error('no 2'); } })(function* () {
+      try {
+        yield 1;
+        yield 2;
+        yield 3;
+      } finally {
+        closed.push('sync');
+      }
+    });
+    r.snap([1], { name: 'async', errors: 'skip', sink: async (v: number) => { if (v === 2) throw new Error('no 2'); } })(async function* () {
+      try {
+        yield 1;
+        yield 2;
+        yield 3;
+      } finally {
+        closed.push('async');
+      }
+    });
+    const summary = await r.stream(opts);
+    expect(closed.sort()).toEqual(['async', 'sync']);
+    expect(summary.snaps.sync).toMatchObject({ out: 1, skipped: 1 });
+    expect(summary.snaps.async).toMatchObject({ out: 1, skipped: 1 });
+  });
+
   it('disposes sources and sinks that own resources once the stream settles, unless told not to', async () => {
     const disposed: string[] = [];
     const sink = Object.assign((_: unknown) => undefined, { [Symbol.asyncDispose]: async () => void disposed.push('sink') });
