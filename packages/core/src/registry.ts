@@ -12,25 +12,26 @@ import {
   type Source,
   type StreamOptions,
 } from './options.js';
-import type { StreamSummary } from './context.js';
+import type { SnapContext, StreamSummary } from './context.js';
 import { Run } from './internal/run.js';
 import type { SnapDefinition } from './internal/runner.js';
 
 type AnyFunction = (...args: any[]) => any;
 
-/** `h(msg)` runs the handler and its sinks once and resolves with the values sent to the sinks. */
-export type SnappedFunction<F extends AnyFunction> = F & {
-  (message: Parameters<F>[0]): Promise<unknown[]>;
-};
+/**
+ * `h(msg)` runs the handler (with a context, if it declares one) and its sinks once and resolves
+ * with the values sent to the sinks.
+ */
+export type SnappedFunction<F extends AnyFunction> = (message: Parameters<F>[0]) => Promise<unknown[]>;
 
 /**
  * What `snap(...)` returns: a decorator for methods (standard or `experimentalDecorators`) and
  * a wrapper for plain functions.
  */
 export interface SnapDecorator {
-  <F extends AnyFunction>(fn: F): SnappedFunction<F>;
-  <F extends AnyFunction>(method: F, context: ClassMethodDecoratorContext): void;
+  <This, F extends (this: This, ...args: any) => any>(method: F, context: ClassMethodDecoratorContext<This, F>): void;
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+  <F extends AnyFunction>(fn: F): SnappedFunction<F>;
 }
 
 interface PendingInstanceSnap {
@@ -41,6 +42,7 @@ interface PendingInstanceSnap {
 }
 
 const instanceSnapsKey = 'snoopy:instance-snaps';
+const withSnapsKey = 'snoopy:with-snaps';
 
 function splitArguments(args: readonly unknown[]): { sources: Source[]; options: SnapOptions | undefined } {
   const last = args[args.length - 1];
@@ -89,6 +91,9 @@ export class Registry {
   readonly #definitions: SnapDefinition[] = [];
   readonly #names = new Map<string, number>();
   #running = false;
+  /** Prototypes with legacy-decorated instance snaps, to warn about a missing `@withSnaps`. */
+  readonly #legacyPrototypes = new Set<object>();
+  readonly #boundInstances = new WeakSet<object>();
   #anonymous = 0;
   readonly #clearOnSettle: boolean;
 
@@ -141,15 +146,17 @@ export class Registry {
           const pending: PendingInstanceSnap[] = Reflect.getOwnMetadata(instanceSnapsKey, target as object) ?? [];
           pending.push({ registry, method: context, sources, options });
           Reflect.defineMetadata(instanceSnapsKey, pending, target as object);
+          registry.#legacyPrototypes.add(target as object);
         }
         return descriptor;
       }
       // Plain function.
       if (typeof target === 'function' && context === undefined) {
         const fn = target as AnyFunction;
-        registry.#register(sources, options, fn, fn.name || undefined);
-        const direct = async function (this: unknown, ...callArgs: unknown[]): Promise<unknown[]> {
-          const outputs = await collectOutputs(fn.apply(this, callArgs));
+        const name = registry.#register(sources, options, fn, fn.name || undefined);
+        const direct = async function (this: unknown, message: unknown): Promise<unknown[]> {
+          const context: SnapContext = { signal: new AbortController().signal, logger: rootLogger().child({ component: 'snap', snap: name }), source: sources[0]!, snap: name };
+          const outputs = await collectOutputs(fn.length >= 2 ? fn.call(this, message, context) : fn.call(this, message));
           for (const value of outputs) await sendToSinks(options, value);
           return outputs;
         };
@@ -173,6 +180,11 @@ export class Registry {
     this.#running = true;
     try {
       const logger: Logger = (resolved.logger ?? rootLogger()).child({ component: 'stream' });
+      for (const proto of this.#legacyPrototypes) {
+        if (Reflect.getOwnMetadata(withSnapsKey, proto) === true) continue;
+        const methods = (Reflect.getOwnMetadata(instanceSnapsKey, proto) as PendingInstanceSnap[]).map((p) => `${proto.constructor.name}.${String(p.method)}`);
+        logger.warn({ methods }, `@snap on instance methods of ${proto.constructor.name} never runs: with experimentalDecorators its class needs @withSnaps`);
+      }
       if (this.#definitions.length === 0) logger.warn('stream() called with no snaps registered');
       return await new Run(this.#definitions, resolved, logger).execute();
     } finally {
@@ -183,6 +195,9 @@ export class Registry {
 
   /** Registers the legacy-decorated instance methods of `instance`, bound to it. */
   bindInstance(instance: object): void {
+    // A subclass and its base may both be decorated with @withSnaps: bind once per instance.
+    if (this.#boundInstances.has(instance)) return;
+    this.#boundInstances.add(instance);
     const seen = new Set<string | symbol>();
     for (let proto = Object.getPrototypeOf(instance); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
       const pending: PendingInstanceSnap[] | undefined = Reflect.getOwnMetadata(instanceSnapsKey, proto);
@@ -195,12 +210,13 @@ export class Registry {
     }
   }
 
-  #register(sources: readonly Source[], options: ResolvedSnapOptions, handler: AnyFunction, fallbackName: string | undefined): void {
+  #register(sources: readonly Source[], options: ResolvedSnapOptions, handler: AnyFunction, fallbackName: string | undefined): string {
     let name = options.name ?? fallbackName ?? `snap-${++this.#anonymous}`;
     const seen = this.#names.get(name) ?? 0;
     this.#names.set(name, seen + 1);
     if (seen > 0) name = `${name}#${seen + 1}`;
     this.#definitions.push(Object.freeze({ name, sources, handler, options }));
+    return name;
   }
 }
 
@@ -221,6 +237,7 @@ function registriesOf(prototype: object): Set<Registry> {
  */
 export function withSnaps<C extends abstract new (...args: any[]) => object>(target: C, context?: ClassDecoratorContext): C | void {
   if (context !== undefined) return undefined;
+  Reflect.defineMetadata(withSnapsKey, true, target.prototype as object);
   const Base = target as unknown as new (...args: any[]) => object;
   const Snapped = class extends Base {
     constructor(...args: any[]) {

@@ -131,7 +131,7 @@ describe('experimentalDecorators with emitDecoratorMetadata', () => {
 
   // Known core bug (.tmp/core-bugs.md): the base class's `@withSnaps` constructor binds every
   // snap of the instance, then the subclass's binds them all again. Drop `.fails` once fixed.
-  it.fails('registers each instance snap once when a `@withSnaps` class extends another', () => {
+  it('registers each instance snap once when a `@withSnaps` class extends another', () => {
     expect([...(out.inherited ?? [])].sort()).toEqual(['Worker.base', 'Worker.extra']);
   });
 

@@ -27,7 +27,7 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 interface AppEvent {
-  event: 'started' | 'done' | 'source-finally' | 'summary';
+  event: 'started' | 'stopping' | 'done' | 'source-finally' | 'sink-closed' | 'summary';
   n?: number;
   summary?: { in: number; out: number; errors: number; reason: string };
   started?: number[];
@@ -116,11 +116,15 @@ describe('a worker process stopped by a signal', () => {
     expect(summary!.in).toBe(started!.length);
     expect(summary!.out).toBe(finished!.length);
     expect(started!.length).toBeGreaterThanOrEqual(5);
-    // The source's `finally` ran (return() was called), before the stream resolved.
+    // The source's `finally` ran (return() was called) and the sink was closed, after the last
+    // message was done and before the stream resolved.
     expect(sourceClosed).toBe(true);
     const order = worker.events.map((e) => e.event);
-    expect(order.indexOf('source-finally')).toBeGreaterThan(-1);
+    const lastDone = order.lastIndexOf('done');
+    expect(order.indexOf('source-finally')).toBeGreaterThan(lastDone);
+    expect(order.indexOf('sink-closed')).toBeGreaterThan(lastDone);
     expect(order.indexOf('source-finally')).toBeLessThan(order.indexOf('summary'));
+    expect(order.indexOf('sink-closed')).toBeLessThan(order.indexOf('summary'));
   });
 
   it.each([
@@ -131,7 +135,7 @@ describe('a worker process stopped by a signal', () => {
     await worker.until(() => worker.of('started').length >= 1, 20_000, 'a handler to start');
     worker.kill(signal);
     // The first signal has been handled (graceful stop begun) before the second is sent.
-    await worker.until(() => worker.stderr.includes('signal received'), 20_000, `the worker to log the first ${signal}`);
+    await worker.until(() => worker.of('stopping').length === 1, 20_000, `the handler's signal to abort on the first ${signal}`);
     worker.kill(signal);
     const exit = await within(worker.exited, 20_000, `the worker to exit after a second ${signal}`);
 
@@ -175,9 +179,12 @@ describe('stream({ signal })', () => {
       return n;
     });
 
+    const sigtermListeners = process.listenerCount('SIGTERM');
     const running = registry.stream({ signal: controller.signal, handleSignals: false, progress: false, logger: silent });
     running.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
     await within(Promise.race([fiveDone, running]), 20_000, 'five processed messages');
+    // handleSignals: false leaves the process's signal handling alone.
+    expect(process.listenerCount('SIGTERM')).toBe(sigtermListeners);
     controller.abort();
     const summary = await within(running, 20_000, 'stream() to resolve after abort');
 
@@ -219,5 +226,27 @@ describe('stream({ signal })', () => {
     expect(handled).toEqual([]);
     expect(nexts).toBe(0);
     expect(returned).toBe(1);
+  });
+
+  it('stream() traps SIGINT and SIGTERM only while it runs, whether it resolves or rejects', async () => {
+    const before = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
+    const during: number[] = [];
+    const registry = new Registry();
+    registry.snap([1])(() => {
+      during.push(process.listenerCount('SIGINT') - before.SIGINT, process.listenerCount('SIGTERM') - before.SIGTERM);
+    });
+    await within(registry.stream({ progress: false, logger: silent }), 20_000, 'stream() to resolve');
+    expect(during).toEqual([1, 1]);
+    expect(process.listenerCount('SIGINT')).toBe(before.SIGINT);
+    expect(process.listenerCount('SIGTERM')).toBe(before.SIGTERM);
+
+    registry.snap([1])(() => {
+      throw new Error('boom');
+    });
+    await expect(within(registry.stream({ progress: false, logger: silent }), 20_000, 'stream() to reject')).rejects.toMatchObject({
+      code: 'SNOOPY_SNAP_HANDLER',
+    });
+    expect(process.listenerCount('SIGINT')).toBe(before.SIGINT);
+    expect(process.listenerCount('SIGTERM')).toBe(before.SIGTERM);
   });
 });
