@@ -165,6 +165,25 @@ suite('stream(): handler results and sinks', () => {
     expect(again).toEqual([7]);
   });
 
+  it('reads Node Readables and ix sequences as sources', async () => {
+    const { Readable } = await import('node:stream');
+    const { AsyncIterableX } = await import('ix/asynciterable');
+    const { filter } = await import('ix/asynciterable/operators');
+    const r = new Registry();
+    const out: string[] = [];
+    const sink = (v: string): void => void out.push(v);
+    r.snap(Readable.from(['r1', 'r2']), { sink })((s: string) => s);
+    r.snap(AsyncIterableX.from([1, 2, 3, 4]).pipe(filter((n: number) => n % 2 === 0)), { sink })((n: number) => `ix${n}`);
+    await r.stream(opts);
+    expect(out.sort()).toEqual(['ix2', 'ix4', 'r1', 'r2']);
+  });
+
+  it('gives a directly called handler a context when it declares one', async () => {
+    const r = new Registry();
+    const h = r.snap([1], { name: 'direct' })((n: number, ctx: import('@snoopy/core').SnapContext) => `${n} from ${ctx.snap}`);
+    await expect(h(1)).resolves.toEqual(['1 from direct']);
+  });
+
   it('runs the handler and sinks once when a snapped function is called directly', async () => {
     const r = new Registry();
     const out: string[] = [];
