@@ -67,6 +67,7 @@ export function fetchBroker({ quiet = true } = {}) {
   const libs = libsDir();
   if (libsReady(libs)) return libs;
   mkdirSync(cacheDir(), { recursive: true });
+  console.error(`Fetching Apache Kafka ${KAFKA_VERSION} from Maven Central into ${libs} (once)...`);
   const partial = `${libs}.partial-${process.pid}-${randomBytes(3).toString('hex')}`;
   const mvn = process.env.MVN || 'mvn';
   const args = [

@@ -1,0 +1,869 @@
+// Kafka throughput: snoopy against what a user would pick instead, in one run, on one local broker.
+//
+//   npx tsc -b bench && node bench/dist/kafka.js
+//
+// Three phases, each through every client:
+//   produce  N JSON messages to a fresh topic, until every one is acknowledged;
+//   consume  N messages from a prefilled topic with a fresh group (JSON-decoded);
+//   pipeline consume-transform-produce N messages (at-least-once: a consumed offset is committed
+//            only once its output is acknowledged).
+// Clients: (a) raw @confluentinc/kafka-javascript callback API (Producer.produce() with delivery
+// reports, KafkaConsumer.consume(n, cb)), and the same with error-only delivery reports and
+// flush() (raw-flush, for reference), (b) kafkajs, (c) @platformatic/kafka, (d) snoopy (Topic
+// from @snoopy/kafka with snap/stream from @snoopy/core, default options).
+// Results and how to read them: bench/results/kafka.md.
+//
+// The broker: KAFKA_BOOTSTRAP_SERVERS, or one started here by test/broker/broker.mjs and stopped
+// at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
+// BENCH_ROUNDS (default 3, the best round is reported), BENCH_CLIENTS and BENCH_PHASES (comma lists,
+// default all), BENCH_SNOOPY_FETCH (the snoopy Topic's fetchBatchSize), BENCH_SNOOPY_TUNED (JSON
+// of librdkafka settings added to the snoopy Topics' config).
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import Confluent from '@confluentinc/kafka-javascript';
+import kafkajs from 'kafkajs';
+
+// snoopy's components log lifecycle events at info; keep the output to the figures.
+process.env.SNOOPY_LOG_LEVEL ??= 'warn';
+
+// @platformatic/kafka wants Node 22 (Promise.withResolvers); this machine has Node 20.
+if (!('withResolvers' in Promise)) {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value<T>() {
+      let resolve!: (v: T) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<T>((ok, fail) => { resolve = ok; reject = fail; });
+      return { promise, resolve, reject };
+    },
+  });
+}
+const plt = await import('@platformatic/kafka');
+
+const N = Number(process.env.BENCH_N ?? 200_000);
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const VALUE_BYTES = 100;
+const RAW_BATCH = 5000; // consume(n): 1000 and 10000 were slower here
+const PHASE_TIMEOUT_MS = 120_000;
+
+type Row = { id: number; payload: string };
+type PhaseName = 'produce' | 'consume' | 'pipeline';
+const PHASES = (process.env.BENCH_PHASES?.split(',') ?? ['produce', 'consume', 'pipeline']) as PhaseName[];
+
+/**
+ * One phase's figures. `rate`: msgs/s over the whole phase, from before the clients connect (for
+ * consumers: including the group join) to the last message; `steady`: from the first message
+ * to the last; `startupMs`: until the first message.
+ */
+interface Result {
+  rate: number;
+  steady: number;
+  ms: number;
+  startupMs: number;
+}
+
+interface Client {
+  readonly name: string;
+  produce(topic: string, n: number): Promise<Result>;
+  /** Absent where it would repeat another client's code. */
+  consume: ((topic: string, n: number) => Promise<Result>) | undefined;
+  pipeline(input: string, output: string, n: number): Promise<Result>;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shared helpers
+
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+const pad = 'x'.repeat(VALUE_BYTES);
+/** The i-th input row; its JSON is VALUE_BYTES long for ids below 10^6. */
+function row(id: number): Row {
+  const base = JSON.stringify({ id, payload: '' }).length;
+  return { id, payload: pad.slice(0, Math.max(0, VALUE_BYTES - base)) };
+}
+const rows: Row[] = [row(0)];
+function rowsUpTo(n: number): Row[] {
+  for (let i = rows.length; i < n; i++) rows.push(row(i));
+  return rows;
+}
+const encode = (v: unknown) => Buffer.from(JSON.stringify(v));
+const decode = (b: Buffer | null | undefined) => JSON.parse(b!.toString()) as Row;
+/** The pipeline's transform, the same for every client. */
+const transform = (r: Row) => ({ id: r.id, payload: r.payload, double: r.id * 2 });
+
+function cb<T = void>(fn: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise((ok, fail) => fn((err, value) => (err ? fail(err) : ok(value as T))));
+}
+
+function deadline<T>(what: string, promise: Promise<T>, ms = PHASE_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: no result within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Times a phase: from construction (before connecting) through `first()` to `end()`. */
+class Clock {
+  private readonly t0 = performance.now();
+  private tFirst = 0;
+  private tEnd = 0;
+  first(): void { if (this.tFirst === 0) this.tFirst = performance.now(); }
+  end(): void { this.tEnd = performance.now(); }
+  result(n: number): Result {
+    const ms = this.tEnd - this.t0;
+    return { rate: n / (ms / 1000), steady: n / ((this.tEnd - this.tFirst) / 1000), ms, startupMs: this.tFirst - this.t0 };
+  }
+}
+
+/**
+ * Commits in consumption order: a batch's offsets are released only when it and every batch
+ * consumed before it have all their outputs acknowledged (at-least-once across partitions).
+ */
+class OrderedOffsets<B extends { done: boolean; offsets: Map<number, number> }> {
+  private readonly queue: B[] = [];
+  constructor(private readonly commit: (offsets: Map<number, number>) => void) {}
+  push(batch: B): void { this.queue.push(batch); }
+  settle(): void {
+    let merged: Map<number, number> | undefined;
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const batch = this.queue.shift()!;
+      merged ??= new Map();
+      for (const [p, o] of batch.offsets) merged.set(p, Math.max(o, merged.get(p) ?? -1));
+    }
+    if (merged) this.commit(merged);
+  }
+  get pending(): number { return this.queue.length; }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Raw @confluentinc/kafka-javascript (node-rdkafka callback API), tuned by hand.
+
+const { Producer: RdProducer, KafkaConsumer: RdConsumer, AdminClient: RdAdmin, CODES } = Confluent;
+type RdProducerT = InstanceType<typeof RdProducer>;
+type RdConsumerT = InstanceType<typeof RdConsumer>;
+
+function rdProducerConfig(brokers: string) {
+  return {
+    'bootstrap.servers': brokers,
+    'client.id': 'bench-raw',
+    dr_cb: true,
+    acks: -1,
+    'enable.idempotence': false,
+    'linger.ms': 5, // 0 was slower, 20 no better
+    'batch.num.messages': 10_000,
+    'batch.size': 1_000_000,
+    'queue.buffering.max.messages': 500_000,
+    'queue.buffering.max.kbytes': 1_048_576,
+    'compression.codec': 'none',
+  } as const;
+}
+
+async function rdConnectProducer(brokers: string): Promise<RdProducerT> {
+  const p = new RdProducer(rdProducerConfig(brokers));
+  await cb<unknown>((done) => p.connect({ timeout: 15_000 }, done));
+  p.setPollInterval(5); // setPollInBackground(true) was slower here; 50 no better
+  return p;
+}
+
+function rdConsumerConfig(brokers: string, group: string, extra: Record<string, unknown> = {}) {
+  return {
+    'bootstrap.servers': brokers,
+    'group.id': group,
+    'client.id': 'bench-raw',
+    'fetch.wait.max.ms': 50,
+    'fetch.min.bytes': 1,
+    'fetch.max.bytes': 52_428_800,
+    'max.partition.fetch.bytes': 4_194_304,
+    'queued.min.messages': 200_000,
+    'enable.auto.commit': true,
+    'auto.commit.interval.ms': 1000,
+    ...extra,
+  };
+}
+
+async function rdConnectConsumer(brokers: string, topic: string, extra?: Record<string, unknown>): Promise<RdConsumerT> {
+  const c = new RdConsumer(rdConsumerConfig(brokers, unique('bench-raw'), extra) as never, { 'auto.offset.reset': 'earliest' });
+  await cb<unknown>((done) => c.connect({ timeout: 15_000 }, done));
+  c.setDefaultConsumeTimeout(100);
+  (c as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+  c.subscribe([topic]);
+  return c;
+}
+
+const rdClose = (c: RdProducerT | RdConsumerT) => new Promise<void>((ok) => c.disconnect(() => ok()));
+
+/** Produces synchronously until librdkafka's queue is full, then yields for delivery reports. */
+function rdProduceAll(p: RdProducerT, topic: string, n: number, value: (i: number) => Buffer, onQueued?: () => void): Promise<void> {
+  return new Promise((ok) => {
+    let i = 0;
+    const pump = () => {
+      try {
+        for (; i < n; i++) p.produce(topic, null, value(i), null);
+        onQueued?.();
+        ok();
+      } catch (err) {
+        if ((err as { code?: number }).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw err;
+        p.poll();
+        setTimeout(pump, 1);
+      }
+    };
+    pump();
+  });
+}
+
+const raw = (brokers: string): Client => ({
+  name: 'raw',
+
+  async produce(topic, n) {
+    const p = await rdConnectProducer(brokers);
+    try {
+      await rdProduceAll(p, topic, 1, (i) => encode(rows[i])); // metadata and connection
+      await cb((done) => p.flush(10_000, done));
+      const data = rowsUpTo(n);
+      const clock = new Clock();
+      const delivered = new Promise<void>((ok, fail) => {
+        let count = 0;
+        p.on('delivery-report', (err) => {
+          if (err) fail(err);
+          else if (++count === n) ok();
+        });
+      });
+      clock.first();
+      await rdProduceAll(p, topic, n, (i) => encode(data[i]));
+      await deadline('raw produce', delivered);
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await rdClose(p);
+    }
+  },
+
+  async consume(topic, n) {
+    const clock = new Clock();
+    const c = await rdConnectConsumer(brokers, topic);
+    try {
+      await deadline('raw consume', new Promise<void>((ok, fail) => {
+        let count = 0;
+        const next = () => c.consume(RAW_BATCH, (err, msgs) => {
+          if (err) return fail(err);
+          if (msgs.length > 0) clock.first();
+          for (const m of msgs) decode(m.value);
+          count += msgs.length;
+          if (count >= n) ok();
+          else next();
+        });
+        next();
+      }));
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await rdClose(c);
+    }
+  },
+
+  async pipeline(input, output, n) {
+    const clock = new Clock();
+    const p = await rdConnectProducer(brokers);
+    // Offsets are stored once outputs are delivered, and auto-committed from the store.
+    const c = await rdConnectConsumer(brokers, input, { 'enable.auto.offset.store': false });
+    try {
+      await deadline('raw pipeline', new Promise<void>((ok, fail) => {
+        type Batch = { done: boolean; offsets: Map<number, number>; left: number };
+        let finished = false;
+        const order = new OrderedOffsets<Batch>((offsets) => {
+          // Messages past the n-th may still report after the phase ended and the consumer closed.
+          if (!finished) c.offsetsStore([...offsets].map(([partition, offset]) => ({ topic: input, partition, offset: offset + 1 })));
+        });
+        let consumed = 0;
+        let delivered = 0;
+        let inFlight = 0;
+        let waiting = false;
+        const MAX_IN_FLIGHT = 50_000;
+        p.on('delivery-report', (err, report) => {
+          if (err) return fail(err);
+          const batch = report.opaque as Batch;
+          inFlight--;
+          if (--batch.left === 0) {
+            batch.done = true;
+            order.settle();
+          }
+          if (++delivered === n) {
+            finished = true;
+            ok();
+          } else if (waiting && inFlight < MAX_IN_FLIGHT / 2) {
+            waiting = false;
+            next();
+          }
+        });
+        const next = (): void => {
+          if (consumed >= n) return;
+          if (inFlight >= MAX_IN_FLIGHT) {
+            waiting = true;
+            return;
+          }
+          c.consume(RAW_BATCH, (err, msgs) => {
+            if (err) return fail(err);
+            if (msgs.length > 0) {
+              clock.first();
+              const batch: Batch = { done: false, offsets: new Map(), left: msgs.length };
+              order.push(batch);
+              for (const m of msgs) {
+                batch.offsets.set(m.partition, m.offset);
+                const out = encode(transform(decode(m.value)));
+                for (;;) {
+                  try {
+                    p.produce(output, null, out, m.key, null, batch);
+                    break;
+                  } catch (e) {
+                    if ((e as { code?: number }).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw e;
+                    p.poll();
+                  }
+                }
+              }
+              inFlight += msgs.length;
+              consumed += msgs.length;
+            }
+            next();
+          });
+        };
+        next();
+      }));
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await rdClose(c);
+      await rdClose(p);
+    }
+  },
+});
+
+/**
+ * The raw client again, with librdkafka's delivery reports for errors only
+ * (`delivery.report.only.error`) and `flush()` to know that everything queued was delivered:
+ * no JavaScript call per delivered message. The pipeline then runs batch by batch: consume,
+ * produce, flush, store the offsets.
+ */
+const rawFlush = (brokers: string): Client => {
+  const connect = async () => {
+    const p = new RdProducer({ ...rdProducerConfig(brokers), 'client.id': 'bench-raw-flush', 'delivery.report.only.error': true });
+    await cb<unknown>((done) => p.connect({ timeout: 15_000 }, done));
+    p.setPollInterval(50);
+    return p;
+  };
+  const watch = (p: RdProducerT) => new Promise<never>((_, fail) => p.on('delivery-report', (err) => fail(err ?? new Error('delivery failed'))));
+  return {
+    name: 'raw-flush',
+
+    async produce(topic, n) {
+      const p = await connect();
+      try {
+        await rdProduceAll(p, topic, 1, (i) => encode(rows[i]));
+        await cb((done) => p.flush(10_000, done));
+        const data = rowsUpTo(n);
+        const clock = new Clock();
+        clock.first();
+        const failed = watch(p);
+        await rdProduceAll(p, topic, n, (i) => encode(data[i]));
+        await deadline('raw-flush produce', Promise.race([failed, cb((done) => p.flush(60_000, done))]));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await rdClose(p);
+      }
+    },
+
+    consume: undefined,
+
+    async pipeline(input, output, n) {
+      const clock = new Clock();
+      const p = await connect();
+      const c = await rdConnectConsumer(brokers, input, { 'enable.auto.offset.store': false });
+      try {
+        const failed = watch(p);
+        const run = async () => {
+          let done = 0;
+          while (done < n) {
+            const msgs = await cb<Confluent.Message[]>((d) => c.consume(RAW_BATCH, d));
+            if (msgs.length === 0) continue;
+            clock.first();
+            const last = new Map<number, number>();
+            for (const m of msgs) {
+              last.set(m.partition, m.offset);
+              const out = encode(transform(decode(m.value)));
+              for (;;) {
+                try {
+                  p.produce(output, null, out, m.key, null);
+                  break;
+                } catch (e) {
+                  if ((e as { code?: number }).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw e;
+                  p.poll();
+                }
+              }
+            }
+            await cb((d) => p.flush(60_000, d));
+            c.offsetsStore([...last].map(([partition, offset]) => ({ topic: input, partition, offset: offset + 1 })));
+            done += msgs.length;
+          }
+        };
+        await deadline('raw-flush pipeline', Promise.race([failed, run()]));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await rdClose(c);
+        await rdClose(p);
+      }
+    },
+  };
+};
+
+// ------------------------------------------------------------------------------------------------
+// kafkajs: batched sends, eachBatch.
+
+const SEND_BATCH = 1000;
+const SEND_CONCURRENCY = 4;
+
+/** Sends `n` messages in batches of SEND_BATCH with up to SEND_CONCURRENCY sends in flight. */
+async function sendBatched(n: number, send: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const from = next;
+      next = Math.min(n, next + SEND_BATCH);
+      await send(from, next);
+    }
+  };
+  await Promise.all(Array.from({ length: SEND_CONCURRENCY }, worker));
+}
+
+const kjs = (brokers: string): Client => {
+  const kafka = new kafkajs.Kafka({ clientId: 'bench-kafkajs', brokers: brokers.split(','), logLevel: kafkajs.logLevel.ERROR });
+  return {
+    name: 'kafkajs',
+
+    async produce(topic, n) {
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      try {
+        await producer.send({ topic, acks: -1, messages: [{ value: encode(rows[0]) }] });
+        const data = rowsUpTo(n);
+        const clock = new Clock();
+        clock.first();
+        await deadline('kafkajs produce', sendBatched(n, (from, to) => producer.send({
+          topic, acks: -1, messages: data.slice(from, to).map((r) => ({ value: encode(r) })),
+        })));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await producer.disconnect();
+      }
+    },
+
+    async consume(topic, n) {
+      const clock = new Clock();
+      const consumer = kafka.consumer({ groupId: unique('bench-kafkajs'), maxBytes: 52_428_800, maxWaitTimeInMs: 50 });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await deadline('kafkajs consume', new Promise<void>((ok, fail) => {
+          let count = 0;
+          consumer.run({
+            partitionsConsumedConcurrently: PARTITIONS,
+            eachBatch: async ({ batch }) => {
+              clock.first();
+              for (const m of batch.messages) decode(m.value);
+              count += batch.messages.length;
+              if (count >= n) ok();
+            },
+          }).catch(fail);
+        }));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await consumer.disconnect();
+      }
+    },
+
+    async pipeline(input, output, n) {
+      const clock = new Clock();
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      const consumer = kafka.consumer({ groupId: unique('bench-kafkajs'), maxBytes: 52_428_800, maxWaitTimeInMs: 50 });
+      await Promise.all([producer.connect(), consumer.connect()]);
+      try {
+        await consumer.subscribe({ topic: input, fromBeginning: true });
+        await deadline('kafkajs pipeline', new Promise<void>((ok, fail) => {
+          let count = 0;
+          consumer.run({
+            partitionsConsumedConcurrently: PARTITIONS,
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+              clock.first();
+              const msgs = batch.messages;
+              if (msgs.length === 0) return;
+              await producer.send({
+                topic: output, acks: -1,
+                messages: msgs.map((m) => ({ key: m.key, value: encode(transform(decode(m.value))) })),
+              });
+              resolveOffset(msgs[msgs.length - 1]!.offset);
+              await commitOffsetsIfNecessary();
+              await heartbeat();
+              count += msgs.length;
+              if (count >= n) ok();
+            },
+          }).catch(fail);
+        }));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await consumer.disconnect();
+        await producer.disconnect();
+      }
+    },
+  };
+};
+
+// ------------------------------------------------------------------------------------------------
+// @platformatic/kafka: batched sends, stream consumer.
+
+const plat = (brokers: string): Client => {
+  const bootstrapBrokers = brokers.split(',');
+  const newProducer = () => new plt.Producer({
+    clientId: 'bench-platformatic', bootstrapBrokers, acks: plt.ProduceAcks.ALL, autocreateTopics: false,
+  });
+  const newConsumer = () => new plt.Consumer({
+    clientId: 'bench-platformatic', groupId: unique('bench-platformatic'), bootstrapBrokers,
+    maxWaitTime: 50, maxBytes: 52_428_800,
+  });
+  return {
+    name: 'platformatic',
+
+    async produce(topic, n) {
+      const producer = newProducer();
+      try {
+        await producer.send({ messages: [{ topic, value: encode(rows[0]) }] });
+        const data = rowsUpTo(n);
+        const clock = new Clock();
+        clock.first();
+        await deadline('platformatic produce', sendBatched(n, (from, to) => producer.send({
+          messages: data.slice(from, to).map((r) => ({ topic, value: encode(r) })),
+        })));
+        clock.end();
+        return clock.result(n);
+      } finally {
+        await producer.close();
+      }
+    },
+
+    async consume(topic, n) {
+      const clock = new Clock();
+      const consumer = newConsumer();
+      try {
+        const stream = await consumer.consume({ topics: [topic], mode: plt.MessagesStreamModes.EARLIEST, autocommit: 1000 });
+        await deadline('platformatic consume', new Promise<void>((ok, fail) => {
+          let count = 0;
+          stream.on('error', fail);
+          stream.on('data', (m) => {
+            clock.first();
+            decode(m.value);
+            if (++count === n) ok();
+          });
+        }));
+        clock.end();
+        await stream.close();
+        return clock.result(n);
+      } finally {
+        await consumer.close(true);
+      }
+    },
+
+    async pipeline(input, output, n) {
+      const clock = new Clock();
+      const producer = newProducer();
+      const consumer = newConsumer();
+      try {
+        const stream = await consumer.consume({ topics: [input], mode: plt.MessagesStreamModes.EARLIEST, autocommit: false });
+        await deadline('platformatic pipeline', new Promise<void>((ok, fail) => {
+          type In = import('@platformatic/kafka').Message<Buffer, Buffer, Buffer, Buffer>;
+          type Batch = { done: boolean; last: Map<number, In> };
+          const queue: Batch[] = []; // in consumption order
+          let delivered = 0;
+          let inFlight = 0;
+          let buffer: In[] = [];
+          let scheduled = false;
+          const flush = () => {
+            scheduled = false;
+            if (buffer.length === 0) return;
+            const msgs = buffer;
+            buffer = [];
+            const batch: Batch = { done: false, last: new Map() };
+            for (const m of msgs) batch.last.set(m.partition, m);
+            queue.push(batch);
+            inFlight++;
+            if (inFlight >= SEND_CONCURRENCY) stream.pause();
+            producer.send({
+              messages: msgs.map((m) => ({ topic: output, key: m.key, value: encode(transform(decode(m.value))) })),
+            }).then(() => {
+              batch.done = true;
+              commitSettled();
+              inFlight--;
+              if (stream.isPaused()) stream.resume();
+              delivered += msgs.length;
+              if (delivered >= n) ok();
+            }, fail);
+          };
+          // Commits the last message of each partition of the settled prefix of batches.
+          const settledLast = new Map<number, In>();
+          const commitSettled = () => {
+            while (queue.length > 0 && queue[0]!.done) {
+              for (const [p, m] of queue.shift()!.last) settledLast.set(p, m);
+            }
+            for (const m of settledLast.values()) (m.commit() as Promise<void>).catch(fail);
+            settledLast.clear();
+          };
+          stream.on('error', fail);
+          stream.on('data', (m: In) => {
+            clock.first();
+            buffer.push(m);
+            if (buffer.length >= SEND_BATCH) flush();
+            else if (!scheduled) {
+              scheduled = true;
+              setImmediate(flush);
+            }
+          });
+        }));
+        clock.end();
+        await stream.close();
+        return clock.result(n);
+      } finally {
+        await consumer.close(true);
+        await producer.close();
+      }
+    },
+  };
+};
+
+// ------------------------------------------------------------------------------------------------
+// The run
+
+async function createTopics(brokers: string, names: string[]): Promise<void> {
+  const admin = RdAdmin.create({ 'bootstrap.servers': brokers });
+  try {
+    for (const topic of names) {
+      await cb((done) => admin.createTopic({ topic, num_partitions: PARTITIONS, replication_factor: 1 }, 15_000, done));
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Sum of the high watermarks of a topic's partitions: how many messages it holds. */
+async function countMessages(brokers: string, topic: string): Promise<number> {
+  const c = new RdConsumer({ 'bootstrap.servers': brokers, 'group.id': unique('bench-count') }, {});
+  await cb<unknown>((done) => c.connect({ timeout: 15_000 }, done));
+  try {
+    let total = 0;
+    for (let p = 0; p < PARTITIONS; p++) {
+      const w = await cb<{ highOffset: number }>((done) => c.queryWatermarkOffsets(topic, p, 10_000, done));
+      total += w.highOffset;
+    }
+    return total;
+  } finally {
+    await rdClose(c);
+  }
+}
+
+interface Broker { bootstrapServers: string; stop(): Promise<void> }
+
+async function broker(): Promise<Broker> {
+  const given = process.env.KAFKA_BOOTSTRAP_SERVERS;
+  if (given) return { bootstrapServers: given, stop: async () => {} };
+  const url = new URL('../../test/broker/broker.mjs', import.meta.url).href;
+  const { startBroker } = (await import(url)) as { startBroker(o?: object): Promise<Broker> };
+  return startBroker();
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const b = await broker();
+  const brokers = b.bootstrapServers;
+  const onSignal = () => { void b.stop().finally(() => process.exit(130)); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const makers: Array<(brokers: string) => Client> = [raw, rawFlush, kjs, plat];
+    const snoopyClient = await loadSnoopy();
+    if (snoopyClient) makers.push(snoopyClient);
+    const wanted = process.env.BENCH_CLIENTS?.split(',');
+    const clients = makers.map((make) => make(brokers)).filter((c) => !wanted || wanted.includes(c.name));
+
+    console.log(`Kafka bench: N=${N} messages of ${VALUE_BYTES} B JSON, ${PARTITIONS} partitions, acks=all, `
+      + `${ROUNDS} round(s), best reported; ${cpus().length} cores shared with the broker at ${brokers}`);
+
+    // One input topic, filled once by the raw client, read by every consumer and pipeline.
+    const input = unique('bench-input');
+    await createTopics(brokers, [input]);
+    await raw(brokers).produce(input, N);
+    if (await countMessages(brokers, input) < N) throw new Error(`input topic ${input} does not hold ${N} messages`);
+
+    const best = new Map<string, Result>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const phase of PHASES) {
+        for (const client of clients) {
+          if (phase === 'consume' && !client.consume) continue;
+          const out = unique(`bench-${client.name}-${phase}`);
+          if (phase !== 'consume') await createTopics(brokers, [out]);
+          const r = phase === 'produce' ? await client.produce(out, N)
+            : phase === 'consume' ? await client.consume!(input, N)
+            : await client.pipeline(input, out, N);
+          if (phase !== 'consume') {
+            const held = await countMessages(brokers, out);
+            if (held < N) throw new Error(`${client.name} ${phase}: ${out} holds ${held} of ${N} messages`);
+          }
+          console.log(`  round ${round} ${phase.padEnd(8)} ${client.name.padEnd(12)} ${fmt(r.rate).padStart(9)} msg/s`
+            + `  (${fmt(r.ms)} ms; first message after ${fmt(r.startupMs)} ms; ${fmt(r.steady)} msg/s after it)`);
+          const key = `${phase}/${client.name}`;
+          if (!best.has(key) || best.get(key)!.rate < r.rate) best.set(key, r);
+        }
+      }
+    }
+
+    const cell = (phase: string, name: string, f: (r: Result) => string) => {
+      const r = best.get(`${phase}/${name}`);
+      return r ? f(r) : '-';
+    };
+    console.log('\nmsg/s (best round)');
+    console.log(`${'phase'.padEnd(10)}${clients.map((c) => c.name.padStart(14)).join('')}`);
+    for (const phase of PHASES) {
+      console.log(`${phase.padEnd(10)}${clients.map((c) => cell(phase, c.name, (r) => fmt(r.rate)).padStart(14)).join('')}`);
+    }
+    if (clients.some((c) => c.name === 'snoopy')) {
+      console.log('\nratios (snoopy / other)');
+      const others = clients.filter((c) => c.name !== 'snoopy');
+      console.log(`${'phase'.padEnd(10)}${others.map((c) => `/${c.name}`.padStart(14)).join('')}`);
+      for (const phase of PHASES) {
+        const s = best.get(`${phase}/snoopy`);
+        console.log(`${phase.padEnd(10)}${others.map((c) => cell(phase, c.name, (r) => (s ? `${(s.rate / r.rate).toFixed(2)}x` : '-')).padStart(14)).join('')}`);
+      }
+    }
+  } finally {
+    await b.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// snoopy: Topic from @snoopy/kafka with snap/stream from @snoopy/core, default options.
+
+type SnoopyKafka = typeof import('@snoopy/kafka');
+type SnoopyCore = typeof import('@snoopy/core');
+
+const streamOptions = (signal?: AbortSignal) => ({ signal, handleSignals: false, progress: false as const });
+
+/** Resolves once `count()` reaches `n` (checked every 2 ms). */
+function reach(count: () => number, n: number): Promise<void> {
+  return new Promise((ok) => {
+    const timer = setInterval(() => {
+      if (count() >= n) {
+        clearInterval(timer);
+        ok();
+      }
+    }, 2);
+  });
+}
+
+/** Runs the default registry's snaps until `done` resolves, then stops the stream gracefully. */
+async function runUntil(core: SnoopyCore, what: string, done: Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  const streaming = core.stream(streamOptions(stop.signal));
+  await deadline(what, Promise.race([done, streaming.then(() => { throw new Error(`${what}: the stream ended early`); })]));
+  stop.abort();
+  await streaming.catch((err: unknown) => {
+    if (!(err instanceof Error && err.name === 'AbortError')) throw err;
+  });
+}
+
+/** Topic options for the consuming side: the defaults unless BENCH_SNOOPY_FETCH sets `fetchBatchSize`. */
+const snoopySourceOptions = () => ({
+  offset: 'earliest' as const,
+  ...(process.env.BENCH_SNOOPY_FETCH ? { fetchBatchSize: Number(process.env.BENCH_SNOOPY_FETCH) } : {}),
+});
+
+const snoopyConsumerConfig = (): Record<string, string | number> => (process.env.BENCH_SNOOPY_TUNED ? JSON.parse(process.env.BENCH_SNOOPY_TUNED) : {});
+
+const snoopy = (kafka: SnoopyKafka, core: SnoopyCore) => (brokers: string): Client => ({
+  name: 'snoopy',
+
+  async produce(topic, n) {
+    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers });
+    try {
+      await t(rows[0]!); // metadata and connection
+      const data = rowsUpTo(n).slice(0, n);
+      const clock = new Clock();
+      clock.first();
+      core.snap(data, { sink: [t], name: 'bench-produce' })((r: Row) => r);
+      await deadline('snoopy produce', core.stream(streamOptions()));
+      clock.end();
+      if (t.stats.delivered < n) throw new Error(`snoopy produce: ${t.stats.delivered} of ${n} delivered`);
+      return clock.result(n);
+    } finally {
+      await t.close();
+    }
+  },
+
+  async consume(topic, n) {
+    const clock = new Clock();
+    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyConsumerConfig() }, snoopySourceOptions());
+    try {
+      let count = 0;
+      let sum = 0;
+      core.snap(t, { name: 'bench-consume' })((m: { value: Row }) => {
+        clock.first();
+        sum += m.value.id;
+        count++;
+      });
+      await runUntil(core, 'snoopy consume', reach(() => count, n));
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await t.close();
+    }
+  },
+
+  async pipeline(input, output, n) {
+    const clock = new Clock();
+    const src = kafka.Topic<Row>(input, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyConsumerConfig() }, snoopySourceOptions());
+    const out = kafka.Topic<ReturnType<typeof transform>>(output, { 'bootstrap.servers': brokers });
+    try {
+      core.snap(src, { sink: [out], name: 'bench-pipeline' })((m: { value: Row }) => {
+        clock.first();
+        return transform(m.value);
+      });
+      await runUntil(core, 'snoopy pipeline', reach(() => out.stats.delivered, n));
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await src.close();
+      await out.close();
+    }
+  },
+});
+
+/** snoopy's client, when @snoopy/kafka and @snoopy/core are built and export Topic, snap and stream. */
+async function loadSnoopy(): Promise<((brokers: string) => Client) | undefined> {
+  try {
+    const [kafka, core] = await Promise.all([import('@snoopy/kafka'), import('@snoopy/core')]);
+    if (typeof kafka.Topic !== 'function' || typeof core.snap !== 'function' || typeof core.stream !== 'function') return undefined;
+    return snoopy(kafka, core);
+  } catch (err) {
+    console.log(`(snoopy skipped: ${err instanceof Error ? err.message : String(err)})`);
+    return undefined;
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
