@@ -70,7 +70,9 @@ async function measure(c: Case): Promise<number> {
 const results = new Map<string, number[]>();
 for (const c of cases) await measure(c); // warm-up
 for (let round = 0; round < ROUNDS; round++) {
-  for (const c of cases) {
+  // Rotate the order each round so no case always runs right after the same other one.
+  const order = cases.map((_, i) => cases[(i + round) % cases.length]!);
+  for (const c of order) {
     const rate = await measure(c);
     results.set(c.name, [...(results.get(c.name) ?? []), rate]);
   }

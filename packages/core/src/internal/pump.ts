@@ -113,13 +113,15 @@ export class Pump implements Origin {
   private async pullArray(items: readonly unknown[]): Promise<void> {
     const run = this.run;
     const runner = this.runners[0]!;
+    const plain = runner.plain;
     for (let i = 0; i < items.length; i++) {
       if (run.stopping) return;
       while (!runner.hasCapacity()) {
         await this.waitForCapacity();
         if (run.stopping) return;
       }
-      runner.push(items[i], null, this);
+      if (plain) runner.pushPlain(items[i], this);
+      else runner.push(items[i], null, this);
       if ((i & 4095) === 4095) await yieldToEventLoop();
     }
     this.finished = true;
@@ -152,9 +154,12 @@ export class Pump implements Origin {
     // The common case, one snap and nothing to acknowledge, gets a loop with nothing else in it.
     if (runners.length === 1 && this.acker === undefined) {
       const runner = runners[0]!;
-      while (!run.stopping) {
+      const plain = runner.plain;
+      if (run.stopping) return;
+      for (;;) {
         if (!runner.hasCapacity()) {
           await this.waitForCapacity();
+          if (run.stopping) return;
           continue;
         }
         const next = await it.next();
@@ -164,7 +169,8 @@ export class Pump implements Origin {
         }
         // An item pulled after the stream began to stop is not processed, hence never acknowledged.
         if (run.stopping) return;
-        runner.push(next.value, null, this);
+        if (plain) runner.pushPlain(next.value, this);
+        else runner.push(next.value, null, this);
       }
       return;
     }

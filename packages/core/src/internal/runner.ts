@@ -72,6 +72,8 @@ export class Runner {
   private readonly debug: boolean;
   /** No batches and no concurrency: messages go through one at a time. */
   private readonly sequential: boolean;
+  /** Sequential, plain sinks and no context: sources without acknowledgement may use `pushPlain`. */
+  readonly plain: boolean;
 
   /** Jobs between the handler call and the end of emission to the sinks. */
   private inflight = 0;
@@ -103,6 +105,7 @@ export class Runner {
     this.lanes = o.concurrency > 1 ? new Map() : null;
     this.debug = logger.isLevelEnabled('debug');
     this.sequential = o.concurrency === 1 && o.batch === undefined;
+    this.plain = this.sequential && !this.hasDeferred && !this.wantsContext;
   }
 
   summary(): SnapSummary {
@@ -168,9 +171,20 @@ export class Runner {
     }
   }
 
+  /** `push` for a `plain` snap and an item nobody acknowledges. */
+  pushPlain(item: unknown, origin: Origin): void {
+    if (item instanceof FailedItem) return this.push(item, null, origin);
+    this.stats.in++;
+    this.runPlain(item, origin);
+  }
+
   // --- the sequential path: one message at a time, no promise unless something returns one ---
 
   private runSequential(item: unknown, delivery: Delivery | null, origin: Origin): void {
+    if (delivery === null && !this.hasDeferred && !this.wantsContext) {
+      this.runPlain(item, origin);
+      return;
+    }
     const job = this.hasDeferred || delivery !== null ? new Job(this, item, delivery, origin) : null;
     this.inflight++;
     let pending: void | Promise<void>;
@@ -196,6 +210,39 @@ export class Runner {
         this.wake();
       },
       (error: unknown) => this.emitFailed(job ?? new Job(this, item, delivery, origin), error),
+    );
+  }
+
+  /** The hottest path: nothing to acknowledge, plain sinks, no context. */
+  private runPlain(item: unknown, origin: Origin): void {
+    // `inflight` is raised only when the message goes asynchronous: synchronously, nobody can look.
+    let result: unknown;
+    try {
+      result = this.handler(item);
+    } catch (error) {
+      this.inflight++;
+      this.emitFailed(new Job(this, item, null, origin), new StageFailure('handler', error));
+      return;
+    }
+    let pending: void | Promise<void>;
+    try {
+      if (result === undefined) pending = undefined;
+      else if (typeof result !== 'object' || result === null) pending = this.emitPlain(result, 0);
+      else if (isThenable(result)) pending = Promise.resolve(result).then((value) => this.emitResult(null, value), rethrowHandler);
+      else pending = this.emitResult(null, result);
+    } catch (error) {
+      this.inflight++;
+      this.emitFailed(new Job(this, item, null, origin), error);
+      return;
+    }
+    if (pending === undefined) return;
+    this.inflight++;
+    pending.then(
+      () => {
+        this.inflight--;
+        this.wake();
+      },
+      (error: unknown) => this.emitFailed(new Job(this, item, null, origin), error),
     );
   }
 
@@ -316,7 +363,7 @@ export class Runner {
 
   private emitResult(job: Job | null, result: unknown): void | Promise<void> {
     if (result === undefined) return;
-    if (result !== null && typeof result === 'object') {
+    if (result !== null && typeof result === 'object' && typeof (result as Iterator<unknown>).next === 'function') {
       const tag = toTag.call(result);
       if (tag === '[object Generator]') return this.emitIterator(job, result as Iterator<unknown>);
       if (tag === '[object AsyncGenerator]') return this.emitAsyncIterator(job, result as AsyncIterator<unknown>);
