@@ -3,11 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Workspace packages resolve to their TypeScript sources in tests: no build needed first.
-    conditions: ['snoopy-source', 'module', 'node', 'development|production'],
+    conditions: ['snoopy-source', 'node', 'development|production'],
   },
   ssr: {
     resolve: {
-      conditions: ['snoopy-source', 'module', 'node', 'development|production'],
+      conditions: ['snoopy-source', 'node', 'development|production'],
     },
   },
   test: {
