@@ -120,8 +120,10 @@ export class Pump implements Origin {
         await this.waitForCapacity();
         if (run.stopping) return;
       }
-      if (plain) runner.pushPlain(items[i], this);
-      else runner.push(items[i], null, this);
+      if (plain) {
+        const pending = runner.pushPlain(items[i], this);
+        if (pending !== undefined) await pending;
+      } else runner.push(items[i], null, this);
       if ((i & 4095) === 4095) await yieldToEventLoop();
     }
     this.finished = true;
@@ -154,8 +156,24 @@ export class Pump implements Origin {
     // The common case, one snap and nothing to acknowledge, gets a loop with nothing else in it.
     if (runners.length === 1 && this.acker === undefined) {
       const runner = runners[0]!;
-      const plain = runner.plain;
       if (run.stopping) return;
+      if (runner.plain) {
+        // Whenever pushPlain returns (and its promise, if any, settles) the snap has capacity.
+        for (;;) {
+          const next = await it.next();
+          if (next.done === true) {
+            this.finished = true;
+            return;
+          }
+          // An item pulled after the stream began to stop is not processed, hence never acknowledged.
+          if (run.stopping) return;
+          const pending = runner.pushPlain(next.value, this);
+          if (pending !== undefined) {
+            await pending;
+            if (run.stopping) return;
+          }
+        }
+      }
       for (;;) {
         if (!runner.hasCapacity()) {
           await this.waitForCapacity();
@@ -169,8 +187,7 @@ export class Pump implements Origin {
         }
         // An item pulled after the stream began to stop is not processed, hence never acknowledged.
         if (run.stopping) return;
-        if (plain) runner.pushPlain(next.value, this);
-        else runner.push(next.value, null, this);
+        runner.push(next.value, null, this);
       }
       return;
     }

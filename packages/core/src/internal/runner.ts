@@ -140,6 +140,11 @@ export class Runner {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Resolves once the snap has capacity again, or the stream stops. */
+  async capacity(): Promise<void> {
+    while (!this.hasCapacity() && !this.run.stopping) await this.changed();
+  }
+
   wake(): void {
     if (this.batchDue && this.inflight < this.concurrency && this.buffer.length > 0) this.flushBatch();
     if (this.waiters.length === 0) return;
@@ -171,18 +176,24 @@ export class Runner {
     }
   }
 
-  /** `push` for a `plain` snap and an item nobody acknowledges. */
-  pushPlain(item: unknown, origin: Origin): void {
-    if (item instanceof FailedItem) return this.push(item, null, origin);
+  /**
+   * `push` for a `plain` snap and an item nobody acknowledges. Returns a promise when the message
+   * went asynchronous; the snap has capacity again when it settles.
+   */
+  pushPlain(item: unknown, origin: Origin): Promise<void> | undefined {
+    if (item instanceof FailedItem) {
+      this.push(item, null, origin);
+      return this.hasCapacity() ? undefined : this.capacity();
+    }
     this.stats.in++;
-    this.runPlain(item, origin);
+    return this.runPlain(item, origin);
   }
 
   // --- the sequential path: one message at a time, no promise unless something returns one ---
 
   private runSequential(item: unknown, delivery: Delivery | null, origin: Origin): void {
     if (delivery === null && !this.hasDeferred && !this.wantsContext) {
-      this.runPlain(item, origin);
+      void this.runPlain(item, origin);
       return;
     }
     const job = this.hasDeferred || delivery !== null ? new Job(this, item, delivery, origin) : null;
@@ -214,7 +225,7 @@ export class Runner {
   }
 
   /** The hottest path: nothing to acknowledge, plain sinks, no context. */
-  private runPlain(item: unknown, origin: Origin): void {
+  private runPlain(item: unknown, origin: Origin): Promise<void> | undefined {
     // `inflight` is raised only when the message goes asynchronous: synchronously, nobody can look.
     let result: unknown;
     try {
@@ -222,28 +233,43 @@ export class Runner {
     } catch (error) {
       this.inflight++;
       this.emitFailed(new Job(this, item, null, origin), new StageFailure('handler', error));
-      return;
+      return undefined;
     }
     let pending: void | Promise<void>;
     try {
-      if (result === undefined) pending = undefined;
-      else if (typeof result !== 'object' || result === null) pending = this.emitPlain(result, 0);
-      else if (isThenable(result)) pending = Promise.resolve(result).then((value) => this.emitResult(null, value), rethrowHandler);
+      if (result === undefined) return undefined;
+      if (typeof result !== 'object' || result === null) pending = this.emitPlain(result, 0);
+      else if (isThenable(result)) return this.finishPlain(item, origin, result);
       else pending = this.emitResult(null, result);
     } catch (error) {
       this.inflight++;
       this.emitFailed(new Job(this, item, null, origin), error);
+      return undefined;
+    }
+    if (pending === undefined) return undefined;
+    return this.finishPlain(item, origin, undefined, pending);
+  }
+
+  /** The rest of `runPlain` once a handler or sink returned a promise: one async frame, no chains. */
+  private async finishPlain(item: unknown, origin: Origin, handled: Thenable | undefined, emitting?: Promise<void>): Promise<void> {
+    this.inflight++;
+    try {
+      if (handled !== undefined) {
+        let value: unknown;
+        try {
+          value = await handled;
+        } catch (error) {
+          throw new StageFailure('handler', error);
+        }
+        emitting = this.emitResult(null, value) as Promise<void> | undefined;
+      }
+      if (emitting !== undefined) await emitting;
+    } catch (error) {
+      this.emitFailed(new Job(this, item, null, origin), error);
       return;
     }
-    if (pending === undefined) return;
-    this.inflight++;
-    pending.then(
-      () => {
-        this.inflight--;
-        this.wake();
-      },
-      (error: unknown) => this.emitFailed(new Job(this, item, null, origin), error),
-    );
+    this.inflight--;
+    if (this.waiters.length > 0) this.wake();
   }
 
   // --- the concurrent path: handlers overlap, emission keeps order per key ---
