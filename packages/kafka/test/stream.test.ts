@@ -1,0 +1,78 @@
+import { Registry, rootLogger, type SnapContext } from '@snoopy/core';
+import { StringCodec } from '@snoopy/codecs';
+
+import { describe, expect, test } from 'vitest';
+import { Topic, type KafkaMessage } from '../src/index.js';
+import { bootstrapServers, closing, randomName, take } from './helpers.js';
+
+const servers = bootstrapServers();
+const quiet = rootLogger().child({}, { level: 'silent' });
+
+describe.skipIf(!servers)('Topic inside stream()', () => {
+  const base = () => ({ 'bootstrap.servers': servers! });
+
+  test('topic -> handler -> topic: every message once, offsets committed, topics disposed', async () => {
+    const input = randomName('in');
+    const output = randomName('out');
+    const group = randomName('g');
+    const producer = closing(Topic<number>(input, base()));
+    await producer.create({ partitions: 3 });
+    await closing(Topic(output, base())).create({ partitions: 3 });
+    const n = 500;
+    await Promise.all(Array.from({ length: n }, (_, i) => producer([`k${i % 7}`, i])));
+
+    const source = Topic<number>(input, { ...base(), 'group.id': group });
+    const sink = Topic<number>(output, base());
+    const r = new Registry();
+    const ac = new AbortController();
+    let seen = 0;
+    r.snap(source, { sink, concurrency: 8 })((m: KafkaMessage<number>, ctx: SnapContext) => {
+      expect(ctx.topic).toBe(input);
+      if (++seen === n) setTimeout(() => ac.abort(), 50);
+      return [m.key!, m.value * 2] as const;
+    });
+    const summary = await r.stream({ handleSignals: false, logger: quiet, signal: ac.signal, progress: false });
+    expect(summary.in).toBe(n);
+    expect(source.stats.acked).toBe(n);
+    expect(source.stats.commits).toBeGreaterThan(0);
+    expect(sink.stats.delivered).toBe(n);
+    // Disposed by stream(): using it again fails.
+    await expect(sink(1)).rejects.toMatchObject({ code: 'SNOOPY_CLOSED' });
+
+    const reader = closing(Topic<number>(output, { ...base(), 'group.id': randomName('g') }));
+    const values = (await take(reader, n)).map((m) => (m as KafkaMessage<number>).value);
+    expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i * 2));
+
+    // The group committed everything: a new member finds nothing left (only what we add now).
+    await producer(-1);
+    const again = closing(Topic<number>(input, { ...base(), 'group.id': group }));
+    const [next] = await take(again, 1);
+    expect((next as KafkaMessage<number>).value).toBe(-1);
+  });
+
+  test('undecodable messages go through the snap error policy with their location', async () => {
+    const input = randomName('in');
+    const raw = closing(Topic<string>(input, base(), { codec: new StringCodec() }));
+    await raw.create();
+    await raw('1');
+    await raw('{oops');
+    await raw('3');
+    const source = Topic<number>(input, { ...base(), 'group.id': randomName('g') });
+    const dead: unknown[] = [];
+    const got: number[] = [];
+    const r = new Registry();
+    const ac = new AbortController();
+    r.snap(source, { errors: { deadLetter: (d: unknown) => void dead.push(d) } })((m: KafkaMessage<number>) => {
+      got.push(m.value);
+      if (m.value === 3) setTimeout(() => ac.abort(), 50);
+    });
+    await r.stream({ handleSignals: false, logger: quiet, signal: ac.signal, progress: false });
+    expect(got).toEqual([1, 3]);
+    expect(dead).toHaveLength(1);
+    expect(JSON.stringify(dead[0])).toBeDefined();
+    expect((dead[0] as { error: { code: string; location: object } }).error).toMatchObject({
+      location: { topic: input, partition: 0, offset: 1 },
+    });
+    expect(source.stats.acked).toBe(3);
+  });
+});
