@@ -312,9 +312,10 @@ describe('Cache: wait', () => {
     controller.abort(new Error('stop'));
     await expect(aborted).rejects.toMatchObject({ code: 'SNOOPY_ABORTED' });
     await expect(cache.wait('never', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'SNOOPY_ABORTED' });
-    const closing = cache.wait('never');
+    // The expectation is attached before close(), so the rejection is never unhandled.
+    const closing = expect(cache.wait('never')).rejects.toMatchObject({ code: 'SNOOPY_CLOSED' });
     await cache.close();
-    await expect(closing).rejects.toMatchObject({ code: 'SNOOPY_CLOSED' });
+    await closing;
   });
 
   it('does not resolve from another namespace', async () => {
