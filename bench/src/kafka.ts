@@ -17,7 +17,8 @@
 // at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
 // BENCH_ROUNDS (default 3, the best round is reported), BENCH_CLIENTS and BENCH_PHASES (comma lists,
 // default all), BENCH_SNOOPY_FETCH (the snoopy Topic's fetchBatchSize), BENCH_SNOOPY_TUNED (JSON
-// of librdkafka settings added to the snoopy Topics' config).
+// of librdkafka settings added to every snoopy Topic's config), BENCH_SNOOPY_PENDING (the snoopy
+// snaps' maxPending; core's default otherwise).
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Confluent from '@confluentinc/kafka-javascript';
@@ -788,19 +789,23 @@ const snoopySourceOptions = () => ({
   ...(process.env.BENCH_SNOOPY_FETCH ? { fetchBatchSize: Number(process.env.BENCH_SNOOPY_FETCH) } : {}),
 });
 
-const snoopyConsumerConfig = (): Record<string, string | number> => (process.env.BENCH_SNOOPY_TUNED ? JSON.parse(process.env.BENCH_SNOOPY_TUNED) : {});
+/** BENCH_SNOOPY_PENDING: the snaps' maxPending (experiments only; core's default otherwise). */
+const snoopyPending = () => (process.env.BENCH_SNOOPY_PENDING ? { maxPending: Number(process.env.BENCH_SNOOPY_PENDING) } : {});
+
+/** BENCH_SNOOPY_TUNED: librdkafka settings added to every snoopy Topic's config (experiments only). */
+const snoopyTuned = (): Record<string, string | number | boolean> => (process.env.BENCH_SNOOPY_TUNED ? JSON.parse(process.env.BENCH_SNOOPY_TUNED) : {});
 
 const snoopy = (kafka: SnoopyKafka, core: SnoopyCore) => (brokers: string): Client => ({
   name: 'snoopy',
 
   async produce(topic, n) {
-    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers });
+    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers, ...snoopyTuned() });
     try {
       await t(rows[0]!); // metadata and connection
       const data = rowsUpTo(n).slice(0, n);
       const clock = new Clock();
       clock.first();
-      core.snap(data, { sink: [t], name: 'bench-produce' })((r: Row) => r);
+      core.snap(data, { sink: [t], name: 'bench-produce', ...snoopyPending() })((r: Row) => r);
       await deadline('snoopy produce', core.stream(streamOptions()));
       clock.end();
       if (t.stats.delivered < n) throw new Error(`snoopy produce: ${t.stats.delivered} of ${n} delivered`);
@@ -812,7 +817,7 @@ const snoopy = (kafka: SnoopyKafka, core: SnoopyCore) => (brokers: string): Clie
 
   async consume(topic, n) {
     const clock = new Clock();
-    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyConsumerConfig() }, snoopySourceOptions());
+    const t = kafka.Topic<Row>(topic, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyTuned() }, snoopySourceOptions());
     try {
       let count = 0;
       let sum = 0;
@@ -831,10 +836,10 @@ const snoopy = (kafka: SnoopyKafka, core: SnoopyCore) => (brokers: string): Clie
 
   async pipeline(input, output, n) {
     const clock = new Clock();
-    const src = kafka.Topic<Row>(input, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyConsumerConfig() }, snoopySourceOptions());
-    const out = kafka.Topic<ReturnType<typeof transform>>(output, { 'bootstrap.servers': brokers });
+    const src = kafka.Topic<Row>(input, { 'bootstrap.servers': brokers, 'group.id': unique('bench-snoopy'), ...snoopyTuned() }, snoopySourceOptions());
+    const out = kafka.Topic<ReturnType<typeof transform>>(output, { 'bootstrap.servers': brokers, ...snoopyTuned() });
     try {
-      core.snap(src, { sink: [out], name: 'bench-pipeline' })((m: { value: Row }) => {
+      core.snap(src, { sink: [out], name: 'bench-pipeline', ...snoopyPending() })((m: { value: Row }) => {
         clock.first();
         return transform(m.value);
       });

@@ -71,10 +71,13 @@ export class UndecodableMessage extends FailedItem {
   }
 }
 
+const noHeaders: KafkaHeaders = Object.freeze({});
+
 /** @internal Headers as librdkafka hands them over (a list of one-key objects) to a record. */
 export function headersFromNative(list: ReadonlyArray<Readonly<Record<string, string | Buffer>>> | undefined): KafkaHeaders {
+  // Most messages have none: share one frozen record rather than keep an empty one per message.
+  if (!list || list.length === 0) return noHeaders;
   const out: Record<string, Buffer> = {};
-  if (!list) return out;
   for (const h of list) {
     for (const k in h) {
       const v = h[k]!;

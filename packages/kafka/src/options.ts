@@ -89,6 +89,11 @@ export const consumerConfigDefaults = Object.freeze({
   'auto.offset.reset': 'earliest',
   'allow.auto.create.topics': true,
   'enable.partition.eof': false,
+  // Prefetch up to 200,000 messages per partition (librdkafka: 100,000) so the consumer does not
+  // wait on the brokers between fetches: consume went from ~115k to ~220k msgs/s in
+  // bench/results/kafka.md. Memory stays bounded by `queued.max.messages.kbytes` (64 MB).
+  // `fetch.wait.max.ms` 50 and `max.partition.fetch.bytes` 4 MB measured no difference there.
+  'queued.min.messages': 200_000,
 });
 
 export const producerConfigDefaults = Object.freeze({

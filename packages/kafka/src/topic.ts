@@ -142,7 +142,10 @@ class TopicCore<V, K> {
       key = input[0] as K;
       value = input[1] as V;
     } else value = input as V;
-    const [v, k] = this.encode(value, key);
+    // The sink's per-message path: encoded inline, without encode()'s pair.
+    const { codec, keyCodec } = this.options;
+    const v = value === null ? null : codec.encode(value);
+    const k = key === null || key === undefined ? null : keyCodec.encode(key);
     return this.producer().produce(this.name, null, v, k, null, undefined, completion);
   }
 
