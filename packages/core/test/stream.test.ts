@@ -541,6 +541,22 @@ suite('stream(): stopping', () => {
     expect(state.closed).toBe(true);
   });
 
+  it('lets timers run while an async source answers from a buffer (no event-loop starvation)', { timeout: 20_000 }, async () => {
+    for (const concurrency of [1, 2]) {
+      const r = new Registry();
+      async function* buffered(): AsyncGenerator<number> {
+        for (let i = 0; ; i++) yield i; // resolves through microtasks only
+      }
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 5);
+      let handled = 0;
+      r.snap(buffered(), { concurrency })(() => void handled++);
+      const summary = await r.stream({ ...opts, signal: controller.signal });
+      expect(summary.reason).toBe('abort');
+      expect(handled).toBeGreaterThan(0);
+    }
+  });
+
   it('closes a sync iterator too when a sink fails', async () => {
     const r = new Registry();
     const state = { closed: false };

@@ -5,6 +5,11 @@ import type { Delivery, Origin } from './job.js';
 import type { RunControl, Runner } from './runner.js';
 
 const empty: MessageMeta = Object.freeze({});
+/**
+ * An async source answering from a buffer resolves `next()` at once, through microtasks only;
+ * every 16384 items the pump lets the event loop run (timers, I/O, signals, delivery reports).
+ */
+const asyncYieldMask = 16383;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -157,9 +162,15 @@ export class Pump implements Origin {
     if (runners.length === 1 && this.acker === undefined) {
       const runner = runners[0]!;
       if (run.stopping) return;
+      let count = 0;
       if (runner.plain) {
         // Whenever pushPlain returns (and its promise, if any, settles) the snap has capacity.
         for (;;) {
+          // A source that answers from a buffer resolves at once: let timers, I/O and signals in.
+          if ((++count & asyncYieldMask) === 0) {
+            await yieldToEventLoop();
+            if (run.stopping) return;
+          }
           const next = await it.next();
           if (next.done === true) {
             this.finished = true;
@@ -180,6 +191,10 @@ export class Pump implements Origin {
           if (run.stopping) return;
           continue;
         }
+        if ((++count & asyncYieldMask) === 0) {
+          await yieldToEventLoop();
+          if (run.stopping) return;
+        }
         const next = await it.next();
         if (next.done === true) {
           this.finished = true;
@@ -191,9 +206,14 @@ export class Pump implements Origin {
       }
       return;
     }
+    let count = 0;
     while (!run.stopping) {
       if (!this.canPush()) {
         await this.waitForCapacity();
+        continue;
+      }
+      if ((++count & asyncYieldMask) === 0) {
+        await yieldToEventLoop();
         continue;
       }
       const next = await it.next();
