@@ -87,7 +87,8 @@ class TopicCore<V, K> {
     if (typeof name !== 'string' || name.length === 0) throw new OptionsError(`Topic: Expected \`name\` to be a non-empty string, got ${describeValue(name)}`);
     this.own = Object.freeze({ ...checkConfig(`Topic ${name}`, config) });
     this.options = resolveTopicOptions(options, `Topic ${name}`);
-    this.log = rootLogger().child({ component: 'topic', topic: name });
+    // Producer and consumer children add their own `component`; pino would repeat the key otherwise.
+    this.log = rootLogger().child({ topic: name });
     const eos = this.options.exactlyOnce;
     if (eos) {
       const source = (eos.source as Partial<Record<typeof CORE, TopicCore<unknown, unknown>>>)[CORE];
@@ -228,7 +229,7 @@ class TopicCore<V, K> {
       // Consumers first: their dead letters and final commits still need the producers.
       await Promise.all([...this.consumers].map((c) => c.close()));
       await this.producerInstance?.close();
-      this.log.debug({ stats: this.stats }, 'topic closed');
+      this.log.debug({ component: 'topic', stats: this.stats }, 'topic closed');
     })();
     return this.closing;
   }
