@@ -377,7 +377,9 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     if (list.length === 0 || this.native === undefined) return this.committing ?? Promise.resolve();
     const run = async (): Promise<void> => {
       if (this.committing) await this.committing.catch(() => {});
-      const offsets = list.filter((t) => t.dirty).map((t) => ({ topic: t.topic, partition: t.partition, offset: t.committable! }));
+      // A commit still running when this one was asked for may have covered some partitions already.
+      const dirty = list.filter((t) => t.dirty);
+      const offsets = dirty.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.committable! }));
       if (offsets.length === 0) return;
       const started = performance.now();
       const native = this.native as NativeConsumer & { commitCb(tp: TopicPartitionOffset[], cb: (err: LibrdKafkaError | null) => void): void };
@@ -391,7 +393,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
               this.setup.log.warn({ err: err.message, code: err.code }, 'offset commit failed; will retry');
             } else {
               stats.commits++;
-              offsets.forEach((o, i) => (list[i]!.committed = o.offset));
+              offsets.forEach((o, i) => (dirty[i]!.committed = o.offset));
               this.setup.log.debug({ offsets }, 'offsets committed');
             }
             resolve();
