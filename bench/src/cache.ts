@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { deliver, setRootLogger, type Completion } from '@snoopy/core';
 import { Cache } from '@snoopy/cache';
-import { JsonCodec } from '@snoopy/codecs';
+import { JsonCodec, type Codec } from '@snoopy/codecs';
 import { pino } from 'pino';
 
 const WRITES = Number(process.env.BENCH_WRITES ?? 100_000);
@@ -40,10 +40,11 @@ await raw.open();
 // One directory per writer, so that each LevelDB gets the same write volume (and compactions).
 const cache = await Cache.open<Value>(join(dir, 'snoopy-sink'), { batchSize: BATCH, sweepInterval: 0 });
 const deliverCache = await Cache.open<Value>(join(dir, 'snoopy-deliver'), { batchSize: BATCH, sweepInterval: 0 });
-// For reference only: a codec the cache does not recognise takes the generic bytes path
-// (codec.encode -> Buffer -> stored text, and back), which the plain JsonCodec skips.
-class OpaqueJsonCodec<T> extends JsonCodec<T> {}
-const bytesCache = await Cache.open<Value>(join(dir, 'snoopy-bytes'), { batchSize: BATCH, sweepInterval: 0, codec: new OpaqueJsonCodec<Value>() });
+// For reference only: a codec without the text pair takes the generic bytes path
+// (codec.encode -> Buffer -> stored text, and back), which JsonCodec's encodeText/decodeText skip.
+const json = new JsonCodec<Value>();
+const opaqueJson: Codec<Value> = { name: 'json-bytes', encode: (v) => json.encode(v), decode: (b) => json.decode(b) };
+const bytesCache = await Cache.open<Value>(join(dir, 'snoopy-bytes'), { batchSize: BATCH, sweepInterval: 0, codec: opaqueJson });
 
 /** Raw: build `BATCH` put operations, `await db.batch(ops)`, repeat. */
 async function rawWrites(offset: number): Promise<void> {

@@ -10,10 +10,10 @@ const never = (): number => {
 describe('stored value format', () => {
   const json = new JsonCodec();
   const fast = valueFormat(json);
-  // The same codec through the generic bytes path (a subclass is not the plain JsonCodec).
-  const viaBytes = valueFormat(new (class extends JsonCodec {})());
+  // The same codec through the generic bytes path: an object without the text pair.
+  const viaBytes = valueFormat<unknown>({ name: 'json', encode: (v) => json.encode(v), decode: (b) => json.decode(b) });
 
-  it('stores the plain JsonCodec exactly as the bytes path does, and decodes it the same', () => {
+  it('stores a codec with the text pair (JsonCodec) exactly as the bytes path does, and decodes it the same', () => {
     expect(fast.constructor).not.toBe(viaBytes.constructor);
     const values = fc.oneof(fc.jsonValue(), fc.constantFrom('\uD800x', '\uDFFF', 'é\u{1F600}', -0, [undefined], { a: undefined }));
     fc.assert(
@@ -32,6 +32,25 @@ describe('stored value format', () => {
     expect(() => fast.encode(() => 1, undefined)).toThrow(expect.objectContaining({ code: 'SNOOPY_CODEC_ENCODE' }));
     expect(() => fast.encode(1n, undefined)).toThrow(expect.objectContaining({ code: 'SNOOPY_CODEC_ENCODE' }));
     expect(() => fast.decode('0{not json', never)).toThrow(expect.objectContaining({ code: 'SNOOPY_CODEC_DECODE' }));
+  });
+
+  it('uses the text pair of any codec that has one, and the bytes path for text that is not well-formed', () => {
+    const calls: string[] = [];
+    const upper: Codec<string> = {
+      name: 'upper',
+      encode: (v) => Buffer.from(v.toUpperCase(), 'utf8'),
+      decode: (b) => Buffer.from(b).toString('utf8').toLowerCase(),
+      encodeText: (v) => (calls.push('encodeText'), v.toUpperCase()),
+      decodeText: (t) => (calls.push('decodeText'), t.toLowerCase()),
+    };
+    const format = valueFormat(upper);
+    const stored = format.encode('abc', undefined);
+    expect(stored).toBe('0ABC');
+    expect(format.decode(stored, never)).toBe('abc');
+    expect(calls).toEqual(['encodeText', 'decodeText']);
+    const lone = format.encode('\uD800', undefined);
+    expect(lone).not.toBe('0\uD800');
+    expect(Buffer.from(lone, 'utf8').toString('utf8')).toBe(lone);
   });
 
   it('hides a value once its expiry is reached', () => {

@@ -14,6 +14,11 @@ export class JsonCodec<T = unknown> implements Codec<T> {
   readonly name = 'json';
 
   encode(value: T): Buffer {
+    return Buffer.from(this.encodeText(value), 'utf8');
+  }
+
+  /** `JSON.stringify`, with the errors of `encode`; the text is always well-formed. */
+  encodeText(value: T): string {
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
@@ -23,7 +28,16 @@ export class JsonCodec<T = unknown> implements Codec<T> {
     if (text === undefined) {
       throw new CodecError('SNOOPY_CODEC_ENCODE', this.name, `cannot encode ${describeValue(value)}: JSON has no representation of it`);
     }
-    return Buffer.from(text, 'utf8');
+    return text;
+  }
+
+  /** `JSON.parse` of text, with the errors of `decode`. */
+  decodeText(text: string): T {
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new CodecError('SNOOPY_CODEC_DECODE', this.name, `invalid JSON ${previewText(Buffer.from(text.slice(0, 64), 'utf8'))}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   decode(bytes: Buffer | Uint8Array): T {

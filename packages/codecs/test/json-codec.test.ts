@@ -25,6 +25,18 @@ describe('JsonCodec', () => {
     );
   });
 
+  it('has a text pair that agrees with encode and decode (property), with the same errors', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = codec.encodeText(value);
+        expect(codec.encode(value)).toEqual(Buffer.from(text, 'utf8'));
+        expect(codec.decodeText(text)).toEqual(codec.decode(codec.encode(value)));
+      }),
+    );
+    expect(() => codec.decodeText('{"broken')).toThrow(expect.objectContaining({ code: 'SNOOPY_CODEC_DECODE' }));
+    expect(() => codec.encodeText(1n as never)).toThrow(expect.objectContaining({ code: 'SNOOPY_CODEC_ENCODE' }));
+  });
+
   it('decodes a Uint8Array that is a view into a larger buffer', () => {
     const backing = new TextEncoder().encode('xx{"a":[1,2]}yy');
     expect(codec.decode(backing.subarray(2, backing.length - 2))).toStrictEqual({ a: [1, 2] });

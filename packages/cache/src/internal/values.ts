@@ -7,13 +7,13 @@
  *   '2' + expiry + codec bytes           as '0', with an expiry: 15 decimal digits, ms since epoch
  *   '3' + expiry + latin1 bytes          as '1', with an expiry
  *
- * For the built-in `JsonCodec` (exactly that class, unmodified) the text is produced and parsed
- * directly: its bytes are by definition the UTF-8 of `JSON.stringify`, and its decode of valid
- * UTF-8 is `JSON.parse` of the text, so the Buffer round trip in between can be skipped. Anything
- * the fast path cannot handle goes through the codec itself, so errors are the codec's own.
+ * A codec with the optional text pair (`encodeText`/`decodeText`, as `JsonCodec` has) is stored as
+ * its text directly, which is the same string the bytes path would store, without the Buffer in
+ * between. Anything else the text path meets goes through the bytes path, so errors stay the
+ * codec's own.
  */
 import { isUtf8 } from 'node:buffer';
-import { JsonCodec, type Codec } from '@snoopy/codecs';
+import type { Codec } from '@snoopy/codecs';
 
 const PLAIN = 0x30;
 const LIFTED = 0x31;
@@ -75,43 +75,35 @@ class BytesFormat<V> implements ValueFormat<V> {
   }
 }
 
-class JsonTextFormat<V> extends BytesFormat<V> {
+type TextCodec<V> = Codec<V> & Required<Pick<Codec<V>, 'encodeText' | 'decodeText'>>;
+
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+class TextFormat<V> extends BytesFormat<V> {
+  constructor(private readonly text: TextCodec<V>) {
+    super(text);
+  }
+
   override encode(value: V, expiresAt: number | undefined): string {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch {
-      text = undefined;
-    }
-    // JSON.stringify never yields lone surrogates, so the text is valid UTF-8 as the codec's bytes are.
-    if (text === undefined) return super.encode(value, expiresAt); // throws the codec's own error
+    const text = this.text.encodeText(value);
+    // Text with lone surrogates is not valid UTF-8: the bytes path stores it losslessly.
+    if (!isWellFormed.call(text)) return super.encode(value, expiresAt);
     return expiresAt === undefined ? '0' + text : '2' + expiryDigits(expiresAt) + text;
   }
 
   override decode(stored: string, now: () => number): V | undefined {
     const tag = stored.charCodeAt(0);
-    try {
-      if (tag === PLAIN) return JSON.parse(stored.slice(1)) as V;
-      if (tag === TTL_PLAIN) {
-        if (now() >= Number(stored.slice(1, TTL_HEADER))) return undefined;
-        return JSON.parse(stored.slice(TTL_HEADER)) as V;
-      }
-    } catch {
-      // Not JSON: let the codec say so, with its own error.
+    if (tag === PLAIN) return this.text.decodeText(stored.slice(1));
+    if (tag === TTL_PLAIN) {
+      if (now() >= Number(stored.slice(1, TTL_HEADER))) return undefined;
+      return this.text.decodeText(stored.slice(TTL_HEADER));
     }
     return super.decode(stored, now);
   }
 }
 
-const jsonEncode = JsonCodec.prototype.encode;
-const jsonDecode = JsonCodec.prototype.decode;
-
-/** The storage format of `codec`: direct JSON text for a plain `JsonCodec`, bytes otherwise. */
+/** The storage format of `codec`: its text for a codec with the text pair, bytes otherwise. */
 export function valueFormat<V>(codec: Codec<V>): ValueFormat<V> {
-  const plainJson =
-    Object.getPrototypeOf(codec) === JsonCodec.prototype &&
-    codec.encode === jsonEncode &&
-    codec.decode === jsonDecode &&
-    Object.keys(codec).every((key) => key === 'name');
-  return plainJson ? new JsonTextFormat(codec) : new BytesFormat(codec);
+  const text = typeof codec.encodeText === 'function' && typeof codec.decodeText === 'function';
+  return text ? new TextFormat(codec as TextCodec<V>) : new BytesFormat(codec);
 }
