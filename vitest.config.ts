@@ -14,7 +14,7 @@ export default defineConfig({
     // The Kafka addon cannot load in two worker threads of one process.
     pool: 'forks',
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/setup/kafka.ts'],
+    globalSetup: ['test/setup/kafka.ts', 'test/setup/services.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
