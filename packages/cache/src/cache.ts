@@ -452,13 +452,16 @@ function createCache(proto: object, handle: Handle, owner: boolean, namespace: s
   }.cache as Callable;
   Object.setPrototypeOf(cache, proto);
   Object.defineProperty(cache, kState, { value: state });
+  // A cache is callable (a sink), so it has a function's `length` (its arity, 2): core would
+  // read that as a count of items when the cache is a source. It holds no such count.
+  Object.defineProperty(cache, 'length', { value: undefined, configurable: true });
   return cache as unknown as AnyCache;
 }
 
 function CacheConstructorImpl(this: unknown, path: string, options?: CacheOptions<unknown>): AnyCache {
   if (new.target === undefined) throw new TypeError("Class constructor Cache cannot be invoked without 'new'");
   if (typeof path !== 'string' || path === '') throw new OptionsError(`Expected \`path\` to be a non-empty string, got ${describeValue(path)}`);
-  const resolved = resolveCacheOptions(options);
+  const resolved = resolveCacheOptions(options, path);
   const store = acquireStore(path, resolved, options ?? {});
   const handle: Handle = { store, closed: false };
   return createCache((new.target as { prototype: object }).prototype, handle, true, '', resolved.codec, store.options.clock);

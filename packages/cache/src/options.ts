@@ -113,39 +113,54 @@ export const cacheDefaults = Object.freeze({
   clock: Date.now,
 });
 
-function expectInteger(name: string, value: unknown, min: number): number {
+function expectInteger(name: string, value: unknown, min: number, where?: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new OptionsError(`Expected \`${name}\` to be an integer >= ${min}, got ${describeValue(value)}`);
+    throw new OptionsError(`${where === undefined ? '' : `${where}: `}Expected \`${name}\` to be an integer >= ${min}, got ${describeValue(value)}`);
   }
   return value;
 }
 
-function expectBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new OptionsError(`Expected \`${name}\` to be a boolean, got ${describeValue(value)}`);
+function expectBoolean(name: string, value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new OptionsError(`${where}: Expected \`${name}\` to be a boolean, got ${describeValue(value)}`);
   return value;
 }
 
-export function expectCodec<V>(name: string, value: unknown): Codec<V> {
+export function expectCodec<V>(name: string, value: unknown, where?: string): Codec<V> {
   const codec = value as Partial<Codec<V>> | null;
   if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
-    throw new OptionsError(`Expected \`${name}\` to be a codec (an object with encode and decode), got ${describeValue(value)}`);
+    throw new OptionsError(`${where === undefined ? '' : `${where}: `}Expected \`${name}\` to be a codec (an object with encode and decode), got ${describeValue(value)}`);
   }
   return codec as Codec<V>;
 }
 
-/** Merges `options` over the defaults, validates every field and freezes the result. */
-export function resolveCacheOptions<V>(options: CacheOptions<V> = {}): ResolvedCacheOptions<V> {
-  if (typeof options !== 'object' || options === null) {
-    throw new OptionsError(`Expected cache options to be an object, got ${describeValue(options)}`);
+/** Every key `CacheOptions` knows; anything else (a misspelt `batchsize`) is refused. */
+const knownCacheOptions: ReadonlySet<string> = new Set(['codec', ...storeOptionNames]);
+
+/**
+ * Merges `options` over the defaults, validates every field and freezes the result. Unknown keys
+ * are refused; every message starts with `Cache <path>` when the path is given.
+ */
+export function resolveCacheOptions<V>(options: CacheOptions<V> = {}, path?: string): ResolvedCacheOptions<V> {
+  const where = path === undefined ? 'Cache' : `Cache ${path}`;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new OptionsError(`${where}: Expected cache options to be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!knownCacheOptions.has(key)) {
+      const near = [...knownCacheOptions].find((k) => k.toLowerCase() === key.toLowerCase());
+      throw new OptionsError(
+        `${where}: Expected \`${key}\` to be absent${near === undefined ? '' : ` (did you mean \`${near}\`?)`} (known options: ${[...knownCacheOptions].join(', ')}), got ${describeValue((options as Record<string, unknown>)[key])}`,
+      );
+    }
   }
   const clock = options.clock ?? cacheDefaults.clock;
-  if (typeof clock !== 'function') throw new OptionsError(`Expected \`clock\` to be a function, got ${describeValue(clock)}`);
+  if (typeof clock !== 'function') throw new OptionsError(`${where}: Expected \`clock\` to be a function, got ${describeValue(clock)}`);
   return Object.freeze({
-    codec: options.codec === undefined ? (new JsonCodec() as Codec<V>) : expectCodec<V>('codec', options.codec),
-    sync: expectBoolean('sync', options.sync ?? cacheDefaults.sync),
-    batchSize: expectInteger('batchSize', options.batchSize ?? cacheDefaults.batchSize, 1),
-    highWaterMark: expectInteger('highWaterMark', options.highWaterMark ?? cacheDefaults.highWaterMark, 1),
-    sweepInterval: expectInteger('sweepInterval', options.sweepInterval ?? cacheDefaults.sweepInterval, 0),
+    codec: options.codec === undefined ? (new JsonCodec() as Codec<V>) : expectCodec<V>('codec', options.codec, where),
+    sync: expectBoolean('sync', options.sync ?? cacheDefaults.sync, where),
+    batchSize: expectInteger('batchSize', options.batchSize ?? cacheDefaults.batchSize, 1, where),
+    highWaterMark: expectInteger('highWaterMark', options.highWaterMark ?? cacheDefaults.highWaterMark, 1, where),
+    sweepInterval: expectInteger('sweepInterval', options.sweepInterval ?? cacheDefaults.sweepInterval, 0, where),
     clock,
   });
 }

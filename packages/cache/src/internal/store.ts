@@ -147,7 +147,8 @@ export class Store {
       this.openError = isLockError(cause)
         ? new CacheLockedError(this.path, { cause })
         : new CacheIoError(this.path, 'open', { cause });
-      this.logger.error({ err: this.openError }, 'cache open failed');
+      // Thrown to every caller that needs the store (open(), reads, writes): not logged here too.
+      this.logger.debug({ err: this.openError }, 'cache open failed');
       this.failAll(this.openError);
       throw this.openError;
     }
@@ -301,7 +302,8 @@ export class Store {
       job.done?.resolve();
     } else {
       this.counters.failures++;
-      this.logger.warn({ err: error, ops: ops.length }, 'cache batch failed');
+      // The writes' callers and completions get the error; logging it too would report it twice.
+      this.logger.debug({ err: error, ops: ops.length }, 'cache batch failed');
       for (let i = 0; i < completions.length; i++) completions[i]!.fail(error);
       job.done?.reject(error);
     }
