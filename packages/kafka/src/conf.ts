@@ -1,4 +1,6 @@
 import { OptionsError, describeValue } from '@snoopy/core';
+import { KafkaError } from './errors.js';
+import { librdkafkaProperties } from './internal/librdkafka-properties.js';
 
 /** A librdkafka setting's value: strings, numbers and booleans, or a callback for the few that take one. */
 export type KafkaConfigValue = string | number | boolean | ((...args: any[]) => unknown);
@@ -12,7 +14,37 @@ export type KafkaConfig = Readonly<Record<string, KafkaConfigValue | undefined>>
 
 const processWide: Record<string, KafkaConfigValue> = {};
 
-/** @internal Checks a config object, naming the first bad entry. */
+/** Edit distance of two short strings (property names), for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** @internal The known librdkafka property closest to `name`, when it is close enough to be a typo. */
+export function closestProperty(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const known of librdkafkaProperties) {
+    if (Math.abs(known.length - name.length) >= bestDistance) continue;
+    const d = distance(name.toLowerCase(), known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * @internal Checks a config object, naming the first bad entry: a value of the wrong type fails
+ * with `SNOOPY_OPTIONS_INVALID`, a name librdkafka does not know (`bootstrap.server`) with
+ * `SNOOPY_KAFKA_CONFIG` and the closest known name.
+ */
 export function checkConfig(where: string, config: unknown): KafkaConfig {
   if (config === undefined) return {};
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
@@ -23,6 +55,15 @@ export function checkConfig(where: string, config: unknown): KafkaConfig {
     if (value !== undefined && t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'function') {
       throw new OptionsError(`${where}: Expected config \`${key}\` to be a string, number, boolean or function, got ${describeValue(value)}`);
     }
+  }
+  for (const key of Object.keys(config)) {
+    if (librdkafkaProperties.has(key)) continue;
+    const near = closestProperty(key);
+    throw new KafkaError(
+      'SNOOPY_KAFKA_CONFIG',
+      `${where}: \`${key}\` is not a librdkafka configuration property${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; see librdkafka's CONFIGURATION.md`,
+      { property: key },
+    );
   }
   return config as KafkaConfig;
 }

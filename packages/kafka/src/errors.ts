@@ -16,6 +16,8 @@ export type KafkaErrorCode = (typeof kafkaErrorCodes)[number];
 export interface KafkaErrorOptions extends SnoopyErrorOptions {
   /** librdkafka's numeric error code, when librdkafka reported the error. */
   readonly kafkaCode?: number;
+  /** The configuration property at fault (`SNOOPY_KAFKA_CONFIG`). */
+  readonly property?: string;
 }
 
 /**
@@ -25,10 +27,13 @@ export interface KafkaErrorOptions extends SnoopyErrorOptions {
 export class KafkaError extends SnoopyError {
   override name = 'KafkaError';
   readonly kafkaCode: number | undefined;
+  /** The configuration property at fault, for `SNOOPY_KAFKA_CONFIG`. */
+  readonly property: string | undefined;
 
   constructor(code: KafkaErrorCode, message: string, options: KafkaErrorOptions = {}) {
     super(code, message, options);
     this.kafkaCode = options.kafkaCode;
+    this.property = options.property;
   }
 }
 

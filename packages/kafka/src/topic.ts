@@ -244,6 +244,8 @@ function makeTopic<V, K>(name: string, config?: KafkaConfig, options?: TopicOpti
   const method = (value: unknown): PropertyDescriptor => ({ value, configurable: true, writable: false, enumerable: false });
   Object.defineProperties(topic, {
     name: { value: name, configurable: true },
+    // A function's `length` is its arity; core would take it for a count of items to consume.
+    length: { value: undefined, configurable: true },
     [CORE]: method(core),
     stats: { get: () => Object.freeze({ ...core.stats }), configurable: true, enumerable: false },
     send: method((value: V, opts?: SendOptions<K>) => core.send(value, opts)),

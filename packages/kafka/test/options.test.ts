@@ -59,3 +59,35 @@ describe('Topic object', () => {
     expect(() => t[Symbol.asyncIterator]()).toThrow(expect.objectContaining({ code: 'SNOOPY_CLOSED' }));
   });
 });
+
+describe('librdkafka config', () => {
+  test('a misspelt property fails at Topic() with SNOOPY_KAFKA_CONFIG naming it and the closest known one', () => {
+    const make = () => Topic('t', { 'bootstrap.server': '127.0.0.1:9092' });
+    expect(make).toThrow(expect.objectContaining({ code: 'SNOOPY_KAFKA_CONFIG', property: 'bootstrap.server', retriable: false }));
+    expect(make).toThrow('Topic t: `bootstrap.server` is not a librdkafka configuration property (did you mean `bootstrap.servers`?)');
+    expect(() => Topic('t', { 'max.poll.intervall.ms': 1 })).toThrow('(did you mean `max.poll.interval.ms`?)');
+    expect(() => Conf({ 'Group.Id': 'x' })).toThrow(expect.objectContaining({ code: 'SNOOPY_KAFKA_CONFIG', message: expect.stringContaining('did you mean `group.id`') }));
+  });
+
+  test('a name far from every property has no suggestion', () => {
+    expect(() => Topic('t', { frobnicate: true })).toThrow(expect.objectContaining({ code: 'SNOOPY_KAFKA_CONFIG' }));
+    expect(() => Topic('t', { frobnicate: true })).toThrow(/`frobnicate` is not a librdkafka configuration property; see/);
+  });
+
+  test('known properties, topic-level ones and the binding callbacks pass', () => {
+    expect(() =>
+      Topic('t', {
+        'bootstrap.servers': 'x:1', 'group.id': 'g', 'acks': 'all', 'auto.offset.reset': 'earliest', 'linger.ms': 5,
+        'partition.assignment.strategy': 'cooperative-sticky', 'max.poll.interval.ms': 10_000, rebalance_cb: () => {}, offset_commit_cb: () => {},
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('Topic as a source', () => {
+  test('claims no item count (its function arity is not one)', () => {
+    const t = Topic('counted');
+    expect((t as unknown as { length: unknown }).length).toBeUndefined();
+    expect((t as unknown as { size: unknown }).size).toBeUndefined();
+  });
+});
