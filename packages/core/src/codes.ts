@@ -34,6 +34,10 @@ export const errorCodes = {
   SNOOPY_KAFKA_COMMIT: { retriable: true, summary: 'Committing offsets failed' },
   SNOOPY_KAFKA_ADMIN: { retriable: true, summary: 'An admin operation (create topic, metadata) failed' },
   SNOOPY_KAFKA_TRANSACTION: { retriable: false, summary: 'A Kafka transaction failed or was aborted' },
+  // postgres
+  SNOOPY_PG_QUERY: { retriable: true, summary: 'A PostgreSQL query failed (retriable for lost connections, shutdowns, serialization failures)' },
+  SNOOPY_PG_NOT_INSTALLED: { retriable: false, summary: 'changes() found no change table in its schema: install() was not run' },
+  SNOOPY_PG_PAGE: { retriable: false, summary: 'A pull() cursor function returned something other than { items, next }' },
 } as const satisfies Record<string, { readonly retriable: boolean; readonly summary: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;
