@@ -34,6 +34,25 @@ export const errorCodes = {
   SNOOPY_KAFKA_COMMIT: { retriable: true, summary: 'Committing offsets failed' },
   SNOOPY_KAFKA_ADMIN: { retriable: true, summary: 'An admin operation (create topic, metadata) failed' },
   SNOOPY_KAFKA_TRANSACTION: { retriable: false, summary: 'A Kafka transaction failed or was aborted' },
+  // connect
+  SNOOPY_CONNECT_RECORD_TOO_LARGE: { retriable: false, summary: 'A record encodes to more bytes than a buffered writer\'s maxBytes' },
+  SNOOPY_CONNECT_SEND: { retriable: false, summary: 'A buffered writer\'s batch failed with a non-retriable error or on every attempt' },
+  SNOOPY_CONNECT_UNSENT: { retriable: true, summary: 'A buffered writer closed with its timeout expired and the record still unsent' },
+  SNOOPY_CONNECT_PARAM: { retriable: false, summary: 'A data source parameter is missing or has the wrong type' },
+  SNOOPY_CONNECT_READ: { retriable: false, summary: 'A data source\'s read failed with a non-retriable error or on every attempt' },
+  SNOOPY_CONNECT_MODULE: { retriable: false, summary: 'snoopy run: the module cannot be loaded or exports no DataSource class' },
+  // feed
+  SNOOPY_FEED_EVENT: { retriable: false, summary: 'A feed event cannot be stored (not an object, a non-scalar indexed value, a bad `at`)' },
+  SNOOPY_FEED_FILTER: { retriable: false, summary: 'A feed filter names a key that is not indexed, or has a value that cannot match' },
+  SNOOPY_FEED_FANOUT: { retriable: false, summary: 'A feed query or event expands to more index combinations than the bound allows' },
+  SNOOPY_FEED_STORE: { retriable: true, summary: 'A feed store (LevelDB, Redis, PostgreSQL) failed to read or write' },
+  SNOOPY_FEED_RPC: { retriable: false, summary: 'A feed JSON-RPC call failed: the server answered with an error, or could not be reached' },
+  // http
+  SNOOPY_HTTP_DELIVERY: { retriable: true, summary: 'A webhook delivery still failed (non-2xx, timeout or network error) after its retry schedule' },
+  SNOOPY_HTTP_GONE: { retriable: false, summary: 'A webhook endpoint answered 410 Gone and is disabled' },
+  SNOOPY_HTTP_ADDRESS_REFUSED: { retriable: false, summary: 'A URL is not http(s) or resolves to a loopback, private, link-local or metadata address (SSRF guard)' },
+  SNOOPY_HTTP_SIGNATURE: { retriable: false, summary: 'A webhook signature is missing, malformed or does not match any secret' },
+  SNOOPY_HTTP_TIMESTAMP: { retriable: false, summary: 'A webhook timestamp is not a number or is outside the tolerance' },
   // postgres
   SNOOPY_PG_QUERY: { retriable: true, summary: 'A PostgreSQL query failed (retriable for lost connections, shutdowns, serialization failures)' },
   SNOOPY_PG_NOT_INSTALLED: { retriable: false, summary: 'changes() found no change table in its schema: install() was not run' },

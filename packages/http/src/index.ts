@@ -1,1 +1,16 @@
-export {};
+export { webhook, WebhookSink, backoffDelay, parseRetryAfter, type WebhookStats } from './webhook.js';
+export { webhookSource, WebhookSource, type WebhookEvent, type WebhookSourceStats } from './webhook-source.js';
+export { sign, verify, secretKey, generateSecret, type VerifyInput } from './signature.js';
+export { checkUrl, isPrivateAddress, guardedLookup } from './address-guard.js';
+export { HttpError, httpErrorCodes, type HttpErrorCode, type HttpErrorOptions } from './errors.js';
+export {
+  resolveWebhookOptions,
+  resolveWebhookSourceOptions,
+  webhookDefaults,
+  webhookSourceDefaults,
+  type RetryOptions,
+  type WebhookOptions,
+  type ResolvedWebhookOptions,
+  type WebhookSourceOptions,
+  type ResolvedWebhookSourceOptions,
+} from './options.js';
