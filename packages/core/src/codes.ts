@@ -57,6 +57,9 @@ export const errorCodes = {
   SNOOPY_PG_QUERY: { retriable: true, summary: 'A PostgreSQL query failed (retriable for lost connections, shutdowns, serialization failures)' },
   SNOOPY_PG_NOT_INSTALLED: { retriable: false, summary: 'changes() found no change table in its schema: install() was not run' },
   SNOOPY_PG_PAGE: { retriable: false, summary: 'A pull() cursor function returned something other than { items, next }' },
+  // cli (snoopy tail, produce, topics, lag, cache)
+  SNOOPY_CLI_KAFKA: { retriable: true, summary: 'A snoopy command could not reach the Kafka brokers or an admin request failed' },
+  SNOOPY_CLI_INPUT: { retriable: false, summary: 'A snoopy command got input it cannot use (a stdin line that is not JSON, a missing key field)' },
 } as const satisfies Record<string, { readonly retriable: boolean; readonly summary: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;
