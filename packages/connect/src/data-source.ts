@@ -1,0 +1,338 @@
+import { ack, ClosedError, rootLogger, type Logger } from '@snoopy/core';
+import { resolveDataSourceOptions, type DataSourceOptions, type ResolvedDataSourceOptions } from './options.js';
+import { checkParamSpecs, secretValues, validateParams, type ParamSpec } from './params.js';
+import { ReadError } from './errors.js';
+import { backoffDelay, isRetriable, sleep } from './internal/backoff.js';
+import { Scrubber } from './internal/scrub.js';
+import { Listeners, type Unsubscribe } from './internal/listeners.js';
+
+/** The last `progress(loaded, total, message)` a source reported. */
+export interface SourceProgress {
+  readonly loaded: number;
+  readonly total: number | undefined;
+  readonly message: string | undefined;
+}
+
+export interface DataSourceEvents<S = unknown> {
+  progress: SourceProgress;
+  /** A checkpoint was stored (every item read before it was acknowledged). */
+  state: { readonly checkpoint: S };
+}
+
+type LogFn = (message: string, fields?: Record<string, unknown>) => void;
+
+/** `this.log(message, fields?)` logs at info; `.debug/.info/.warn/.error` pick the level. Secrets are scrubbed. */
+export interface SourceLog extends LogFn {
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+}
+
+/** The static side of a DataSource class: what `snoopy run` needs to build one. */
+export interface DataSourceClass<T = unknown> {
+  new (params?: Record<string, unknown>, options?: DataSourceOptions): DataSource<T>;
+  readonly params: readonly ParamSpec[];
+  readonly name: string;
+}
+
+/**
+ * A pull-based source to extend: implement `read(n)` (up to `n` items, or `null` at the end) and,
+ * when it holds resources, `close()`. An instance is a snap source as it is.
+ *
+ * - `close()` is called exactly once: at the end, when `read` fails for good, or when the stream
+ *   stops early.
+ * - `read` errors with `retriable: false` fail at once; others are tried `attempts` times.
+ * - `this.state(checkpoint)` inside `read` records a resumable position for the items that call
+ *   returns; with a `stateStore` it is stored once all of them were acknowledged, and
+ *   `this.checkpoint` holds it on the next run.
+ */
+export abstract class DataSource<T = unknown, P extends Record<string, unknown> = Record<string, any>, S = unknown>
+  implements AsyncIterable<T>, AsyncDisposable
+{
+  /** Declared parameters, validated at construction. */
+  static params: readonly ParamSpec[] = [];
+
+  /** The validated parameters. */
+  readonly params: Readonly<P>;
+  readonly options: ResolvedDataSourceOptions;
+  /** Logs through a child logger `{ component: 'source', source }`, with secrets scrubbed. */
+  protected readonly log: SourceLog;
+  private readonly logger: Logger;
+  private readonly scrubber: Scrubber;
+  private readonly listeners = new Listeners<DataSourceEvents<S>>();
+  private readonly specs: readonly ParamSpec[];
+  private lastProgress: SourceProgress = { loaded: 0, total: undefined, message: undefined };
+  private current: S | undefined;
+  private pendingState: { value: S } | undefined;
+  private started = false;
+  private closing: Promise<void> | undefined;
+  private stateWrites: Promise<void> = Promise.resolve();
+
+  constructor(params: Record<string, unknown> = {}, options?: DataSourceOptions) {
+    const name = new.target.name || 'DataSource';
+    this.specs = checkParamSpecs(name, (new.target as unknown as DataSourceClass).params ?? []);
+    this.options = resolveDataSourceOptions(options, name);
+    this.params = validateParams(name, this.specs, params) as Readonly<P>;
+    this.scrubber = new Scrubber(secretValues(this.specs, this.params));
+    this.logger = (this.options.logger ?? rootLogger()).child({ component: 'source', source: name });
+    this.log = this.makeLog();
+  }
+
+  /** Returns up to `n` items, or `null` when there are no more. An empty array means "none yet". */
+  protected abstract read(n: number): Promise<readonly T[] | null> | readonly T[] | null;
+
+  /** Releases what the source holds. Called exactly once by the framework; override it. */
+  protected close(): Promise<void> | void {}
+
+  /** Reports progress: `loaded` of `total` (when known), with a short message. */
+  protected progress(loaded: number, total?: number, message?: string): void {
+    this.lastProgress = Object.freeze({ loaded, total, message: message === undefined ? undefined : this.scrubber.text(message) });
+    if (this.listeners.has('progress')) this.listeners.emit('progress', this.lastProgress, this.logger);
+  }
+
+  /** Records a resumable position covering the items the current `read` returns. */
+  protected state(checkpoint: S): void {
+    this.pendingState = { value: checkpoint };
+  }
+
+  /** The last stored checkpoint (loaded from the `stateStore` before the first read). */
+  get checkpoint(): S | undefined {
+    return this.current;
+  }
+
+  /** The total from the last progress report, when known (core reads `size` for its progress bar). */
+  get size(): number | undefined {
+    return this.lastProgress.total;
+  }
+
+  get lastReportedProgress(): SourceProgress {
+    return this.lastProgress;
+  }
+
+  on<E extends keyof DataSourceEvents<S>>(event: E, listener: (payload: DataSourceEvents<S>[E]) => void): Unsubscribe {
+    return this.listeners.on(event, listener);
+  }
+
+  /** Parameters (secrets replaced by `[secret]`), progress and checkpoint. */
+  toJSON(): Record<string, unknown> {
+    const params: Record<string, unknown> = {};
+    for (const spec of this.specs) {
+      if (this.params[spec.name] !== undefined) params[spec.name] = spec.type === 'secret' ? '[secret]' : this.params[spec.name];
+    }
+    return { source: this.constructor.name, params, progress: this.lastProgress, checkpoint: this.current };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    if (this.closing !== undefined || this.started) throw new ClosedError(`${this.constructor.name} (a data source is read once)`);
+    this.started = true;
+    return this.options.stateStore === undefined ? new SourceIterator<T, S>(this.access()) : new AckingIterator<T, S>(this.access());
+  }
+
+  /** Closes the source (calls `close()` once) unless it already was. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.finish();
+  }
+
+  private access(): SourceAccess<T, S> {
+    return {
+      start: () => this.load(),
+      read: (n) => this.readWithRetry(n),
+      takeState: () => {
+        const s = this.pendingState;
+        this.pendingState = undefined;
+        return s;
+      },
+      commit: (checkpoint, persist) => this.commit(checkpoint, persist),
+      finish: () => this.finish(),
+      batchSize: this.options.batchSize,
+    };
+  }
+
+  private async load(): Promise<void> {
+    const store = this.options.stateStore;
+    if (store === undefined) return;
+    await (store as { open?: () => Promise<unknown> }).open?.();
+    const value = store.get(this.stateKey()) as S | undefined;
+    if (value !== undefined) this.current = value;
+  }
+
+  private stateKey(): string {
+    return this.options.stateKey ?? this.constructor.name;
+  }
+
+  private commit(checkpoint: S, persist: boolean): void {
+    this.current = checkpoint;
+    if (this.listeners.has('state')) this.listeners.emit('state', { checkpoint }, this.logger);
+    const store = this.options.stateStore;
+    if (!persist || store === undefined) return;
+    const key = this.stateKey();
+    this.stateWrites = this.stateWrites.then(() =>
+      store.set(key, checkpoint).then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error, code: (error as { code?: string }).code }, 'storing the checkpoint failed'),
+      ),
+    );
+  }
+
+  private async readWithRetry(n: number): Promise<readonly T[] | null> {
+    const { attempts, backoffMs, maxBackoffMs } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      this.pendingState = undefined;
+      try {
+        const items = await this.read(n);
+        if (items !== null && !Array.isArray(items)) throw new TypeError(`read() must return an array or null, got ${typeof items}`);
+        return items;
+      } catch (error) {
+        if (!isRetriable(error) || attempt >= attempts) {
+          const cause = this.scrubber.error(error);
+          throw new ReadError(this.constructor.name, attempt, cause, cause instanceof Error ? cause.message : String(cause));
+        }
+        const delayMs = backoffDelay(attempt, backoffMs, maxBackoffMs);
+        this.logger.warn({ err: this.scrubber.error(error), attempt, delayMs }, 'read failed, retrying');
+        await sleep(delayMs, undefined, 'read backoff');
+      }
+    }
+  }
+
+  private finish(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.close();
+      } finally {
+        await this.stateWrites;
+      }
+    })();
+    return this.closing;
+  }
+
+  private makeLog(): SourceLog {
+    const at =
+      (level: 'debug' | 'info' | 'warn' | 'error'): LogFn =>
+      (message, fields) => {
+        if (!this.logger.isLevelEnabled(level)) return;
+        if (fields === undefined) this.logger[level](this.scrubber.text(String(message)));
+        else this.logger[level](this.scrubber.fields(fields), this.scrubber.text(String(message)));
+      };
+    return Object.assign(at('info'), { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
+  }
+}
+
+/** What the iterators may do with their source. */
+interface SourceAccess<T, S> {
+  start(): Promise<void>;
+  read(n: number): Promise<readonly T[] | null>;
+  takeState(): { value: S } | undefined;
+  commit(checkpoint: S, persist: boolean): void;
+  finish(): Promise<void>;
+  readonly batchSize: number;
+}
+
+/** Iterates a source: one `read` per `batchSize` items, items handed out without a new promise chain each. */
+class SourceIterator<T, S> implements AsyncIterator<T> {
+  protected items: readonly T[] = [];
+  protected index = 0;
+  protected done = false;
+  private started = false;
+
+  constructor(protected readonly source: SourceAccess<T, S>) {}
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.index < this.items.length) return Promise.resolve({ value: this.items[this.index++]!, done: false });
+    return this.fill();
+  }
+
+  private async fill(): Promise<IteratorResult<T>> {
+    try {
+      if (!this.started) {
+        this.started = true;
+        await this.source.start();
+      }
+      for (;;) {
+        if (this.done) return { value: undefined, done: true };
+        const items = await this.source.read(this.source.batchSize);
+        const state = this.source.takeState();
+        if (items === null) {
+          if (state !== undefined) this.checkpoint(state.value, 0);
+          this.done = true;
+          await this.source.finish();
+          return { value: undefined, done: true };
+        }
+        this.received(items);
+        if (state !== undefined) this.checkpoint(state.value, items.length);
+        if (items.length > 0) {
+          this.items = items;
+          this.index = 1;
+          return { value: items[0]!, done: false };
+        }
+      }
+    } catch (error) {
+      this.done = true;
+      await this.source.finish();
+      throw error;
+    }
+  }
+
+  protected received(_items: readonly T[]): void {}
+
+  /** Without acknowledgements, a checkpoint holds as soon as its read returned. */
+  protected checkpoint(value: S, _count: number): void {
+    this.source.commit(value, false);
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.done = true;
+    this.items = [];
+    await this.source.finish();
+    return { value: undefined, done: true };
+  }
+}
+
+/**
+ * With a state store: core acknowledges each item ([ack]); a checkpoint is stored once every
+ * item read up to it was acknowledged, so a rerun never skips an unfinished item.
+ */
+class AckingIterator<T, S> extends SourceIterator<T, S> {
+  /** Items read and not yet part of the acknowledged prefix. */
+  private window: { item: T; acked: boolean }[] = [];
+  private head = 0;
+  /** Items before `window[0]`, all acknowledged. */
+  private base = 0;
+  private readCount = 0;
+  private checkpoints: { position: number; value: S }[] = [];
+
+  protected override received(items: readonly T[]): void {
+    for (const item of items) this.window.push({ item, acked: false });
+    this.readCount += items.length;
+  }
+
+  protected override checkpoint(value: S, _count: number): void {
+    this.checkpoints.push({ position: this.readCount, value });
+    this.advance();
+  }
+
+  [ack](item: T): void {
+    const w = this.window;
+    for (let i = this.head; i < w.length; i++) {
+      const e = w[i]!;
+      if (!e.acked && Object.is(e.item, item)) {
+        e.acked = true;
+        break;
+      }
+    }
+    while (this.head < w.length && w[this.head]!.acked) this.head++;
+    if (this.head > 1024 && this.head * 2 > w.length) {
+      this.window = w.slice(this.head);
+      this.base += this.head;
+      this.head = 0;
+    }
+    this.advance();
+  }
+
+  private advance(): void {
+    const done = this.base + this.head;
+    let last: { position: number; value: S } | undefined;
+    while (this.checkpoints.length > 0 && this.checkpoints[0]!.position <= done) last = this.checkpoints.shift();
+    if (last !== undefined) this.source.commit(last.value, true);
+  }
+}
