@@ -298,8 +298,17 @@ export class WebhookSource<T = unknown> implements AsyncIterable<WebhookEvent<T>
       await this.#listening.catch(() => {});
       const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
       this.#server.closeIdleConnections();
-      if (this.#unanswered > 0) await new Promise<void>((resolve) => this.#answered.push(resolve));
+      // While a consumer still iterates, its in-flight messages may yet be acknowledged; once it
+      // has stopped (core returns the iterator before it disposes the source) none will be.
+      if (this.#unanswered > 0 && !this.#ended) await new Promise<void>((resolve) => this.#answered.push(resolve));
       this.#end();
+      for (const entry of this.#pending.values()) {
+        for (const { res, timer } of entry.responses) {
+          clearTimeout(timer);
+          this.#answer(res, 503, 'Not processed', { 'retry-after': '5' });
+        }
+        entry.responses = [];
+      }
       this.#server.closeAllConnections();
       await closed;
     })();
