@@ -1,5 +1,7 @@
 // bench/core: snap pipelines against a hand-written loop doing the same work
-// (source -> handler -> sink), over an array and over an async generator of N items.
+// (source -> handler -> sink), over an array and over an async generator of N items; then
+// concurrency 4 and 16 against a hand-written ordered window of promises, batches of 100 against
+// a hand-written batching loop, and the peak RSS of a snap over RSS_N (10M) messages.
 // Run: pnpm bench:core   (or: npx tsc -b bench && node bench/dist/core.js)
 import { pino } from 'pino';
 import { AsyncIterableX } from 'ix/asynciterable';
@@ -21,12 +23,60 @@ const array = Array.from({ length: N }, (_, i) => i);
 async function* generate(n: number): AsyncGenerator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
+function* generateSync(n: number): Generator<number> {
+  for (let i = 0; i < n; i++) yield i;
+}
+const BATCH = 100;
+/** One output per batch: the sum of what `handler` gives each item, so the checked total is the same. */
+const batchHandler = (xs: number[]): number => {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]! * 2 + 1;
+  return s;
+};
+
+/** What a user writes by hand for "k async handler calls in flight, outputs in input order". */
+async function orderedWindow(k: number): Promise<void> {
+  const window: Promise<number>[] = [];
+  for await (const x of generate(N)) {
+    window.push(asyncHandler(x));
+    if (window.length >= k) sink(await window.shift()!);
+  }
+  while (window.length > 0) sink(await window.shift()!);
+}
+
+async function batchLoopAsync(): Promise<void> {
+  let buffer: number[] = [];
+  for await (const x of generate(N)) {
+    buffer.push(x);
+    if (buffer.length === BATCH) {
+      sink(batchHandler(buffer));
+      buffer = [];
+    }
+  }
+  if (buffer.length > 0) sink(batchHandler(buffer));
+}
+
+async function batchLoopSync(): Promise<void> {
+  let buffer: number[] = [];
+  for (const x of generateSync(N)) {
+    buffer.push(x);
+    if (buffer.length === BATCH) {
+      sink(batchHandler(buffer));
+      buffer = [];
+    }
+  }
+  if (buffer.length > 0) sink(batchHandler(buffer));
+}
 
 type Case = { name: string; run: () => Promise<void> };
 
-async function viaSnoopy(source: Iterable<number> | AsyncIterable<number>, fn: (x: number) => unknown = handler): Promise<void> {
+async function viaSnoopy(
+  source: Iterable<number> | AsyncIterable<number>,
+  fn: (x: any) => unknown = handler,
+  options: { concurrency?: number; batch?: { size: number; ms?: number } } = {},
+): Promise<void> {
   const registry = new Registry();
-  registry.snap(source, { sink })(fn);
+  registry.snap(source, { sink, ...options })(fn);
   await registry.stream({ handleSignals: false, logger: quiet, progress: false });
 }
 
@@ -71,6 +121,18 @@ const asyncHandlerCases: Case[] = [
   { name: 'async handler: snoopy snap + stream', run: () => viaSnoopy(generate(N), asyncHandler) },
 ];
 
+// The other paths: concurrency and batches, each against what a user would write by hand.
+const otherPathCases: Case[] = [
+  { name: 'concurrency 4: hand-written window', run: () => orderedWindow(4) },
+  { name: 'concurrency 4: snoopy', run: () => viaSnoopy(generate(N), asyncHandler, { concurrency: 4 }) },
+  { name: 'concurrency 16: hand-written window', run: () => orderedWindow(16) },
+  { name: 'concurrency 16: snoopy', run: () => viaSnoopy(generate(N), asyncHandler, { concurrency: 16 }) },
+  { name: 'batch 100, async gen: hand-written', run: batchLoopAsync },
+  { name: 'batch 100, async gen: snoopy', run: () => viaSnoopy(generate(N), batchHandler, { batch: { size: BATCH } }) },
+  { name: 'batch 100, sync gen: hand-written', run: batchLoopSync },
+  { name: 'batch 100, sync gen: snoopy', run: () => viaSnoopy(generateSync(N), batchHandler, { batch: { size: BATCH } }) },
+];
+
 async function measure(c: Case): Promise<number> {
   total = 0;
   const start = process.hrtime.bigint();
@@ -81,7 +143,7 @@ async function measure(c: Case): Promise<number> {
 }
 
 const results = new Map<string, number[]>();
-for (const phase of [cases, asyncHandlerCases]) {
+for (const phase of [cases, asyncHandlerCases, otherPathCases]) {
   for (const c of phase) await measure(c); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order each round so no case always runs right after the same other one.
@@ -96,14 +158,40 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const rate = (name: string): number => median(results.get(name)!);
 
 console.log(`bench/core: N=${N}, ${ROUNDS} rounds (median), node ${process.version}`);
-for (const c of [...cases, ...asyncHandlerCases]) console.log(`${c.name.padEnd(42)} ${(rate(c.name) / 1e6).toFixed(2).padStart(7)} M items/s`);
+for (const c of [...cases, ...asyncHandlerCases, ...otherPathCases]) console.log(`${c.name.padEnd(42)} ${(rate(c.name) / 1e6).toFixed(2).padStart(7)} M items/s`);
 const ratios = [
   ['array: snoopy / hand-written for await', rate('array: snoopy snap + stream') / rate('array: hand-written for await'), 2],
   ['async: snoopy / hand-written for await', rate('async generator: snoopy snap + stream') / rate('async generator: hand-written for await'), 0.9],
   ['async handler: snoopy / hand-written', rate('async handler: snoopy snap + stream') / rate('async handler: hand-written for await'), undefined],
   ['async: snoopy / ix map + forEach', rate('async generator: snoopy snap + stream') / rate('async generator: ix map + forEach'), undefined],
   ['array: snoopy / hand-written for..of', rate('array: snoopy snap + stream') / rate('array: hand-written for..of (sync)'), undefined],
+  ['concurrency 4: snoopy / hand-written', rate('concurrency 4: snoopy') / rate('concurrency 4: hand-written window'), 0.9],
+  ['concurrency 16: snoopy / hand-written', rate('concurrency 16: snoopy') / rate('concurrency 16: hand-written window'), 0.9],
+  ['batch 100, async gen: snoopy / hand-written', rate('batch 100, async gen: snoopy') / rate('batch 100, async gen: hand-written'), 0.9],
+  ['batch 100, sync gen: snoopy / hand-written', rate('batch 100, sync gen: snoopy') / rate('batch 100, sync gen: hand-written'), 0.9],
 ] as const;
 for (const [name, ratio, target] of ratios) {
   console.log(`${name.padEnd(42)} ${ratio.toFixed(2).padStart(7)}x${target === undefined ? '' : `  (target >= ${target}x: ${ratio >= target ? 'met' : 'MISSED'})`}`);
+}
+
+// Memory: peak RSS while one snap (concurrency 4, async handler) moves RSS_N messages. Flat
+// memory means the peak does not grow with the number of messages.
+const RSS_N = Number(process.env.BENCH_RSS_N ?? 10_000_000);
+if (RSS_N > 0) {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  const registry = new Registry();
+  let count = 0;
+  registry.snap(generate(RSS_N), { concurrency: 4, sink: () => void count++ })(asyncHandler);
+  const start = process.hrtime.bigint();
+  await registry.stream({ handleSignals: false, logger: quiet, progress: false });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  if (count !== RSS_N) throw new Error(`rss run: ${count} of ${RSS_N} messages`);
+  const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+  console.log(`rss over ${RSS_N} messages (concurrency 4): ${mb(before)} MB before, ${mb(peak)} MB peak, ${(RSS_N / seconds / 1e6).toFixed(2)} M items/s`);
 }

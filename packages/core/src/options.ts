@@ -168,12 +168,18 @@ export interface StreamOptions {
   readonly logger?: Logger;
   /**
    * Call `[Symbol.asyncDispose]()` on every source and sink that has it (Topics, Caches) once the
-   * stream has settled. @default true
+   * stream has settled. Off by default: the stream creates none of them, so it closes none of
+   * them; the caller that made a Topic or a Cache closes it (`await using`, `close()`), and can
+   * keep using it after `stream()`. @default false
    */
   readonly dispose?: boolean;
   /** Where progress bars go; drawn only when it is a TTY. `false` turns them off. @default process.stderr */
   readonly progress?: NodeJS.WritableStream | false;
-  /** Longest wait for a source to close after stopping while it was waiting for data. @default 10000 */
+  /**
+   * Longest wait for the whole stop, from the signal (or failure) to `stream()` settling: handlers
+   * in flight, deferred sink completions, partial batches, sources closing. Past it the stream
+   * abandons what is left (unacknowledged) and rejects with a `TimeoutError` naming it. @default 10000
+   */
   readonly closeTimeoutMs?: number;
 }
 
@@ -207,7 +213,7 @@ export function resolveStreamOptions(options: StreamOptions | undefined): Resolv
     signal: o.signal,
     handleSignals: o.handleSignals ?? true,
     logger: o.logger,
-    dispose: o.dispose ?? true,
+    dispose: o.dispose ?? false,
     progress: o.progress === undefined ? process.stderr : o.progress,
     closeTimeoutMs,
   });

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import { OptionsError, SnoopyError, describeValue } from './errors.js';
 import { rootLogger } from './logger.js';
-import { deliver, isDeferredSink, type Completion } from './protocol.js';
 import {
   isSource,
   resolveSnapOptions,
@@ -14,6 +13,7 @@ import {
 } from './options.js';
 import type { SnapContext, StreamSummary } from './context.js';
 import { Run } from './internal/run.js';
+import { callDirect } from './internal/direct-call.js';
 import type { SnapDefinition } from './internal/runner.js';
 
 type AnyFunction = (...args: any[]) => any;
@@ -55,32 +55,6 @@ function splitArguments(args: readonly unknown[]): { sources: Source[]; options:
     if (!isSource(s)) throw new OptionsError(`snap: Expected \`sources[${i}]\` to be an Iterable or AsyncIterable, got ${describeValue(s)}`);
   });
   return { sources: sources as Source[], options: hasOptions ? (last as SnapOptions) : undefined };
-}
-
-/** Sends one value to the sinks in order, awaiting each (deferred sinks through a one-off completion). */
-async function sendToSinks(options: ResolvedSnapOptions, value: unknown): Promise<void> {
-  for (const sink of options.sinks) {
-    if (isDeferredSink(sink)) {
-      await new Promise<void>((resolve, reject) => {
-        const completion: Completion = { done: resolve, fail: reject };
-        Promise.resolve(sink[deliver](value, completion)).catch(reject);
-      });
-    } else {
-      await (sink as (v: unknown) => unknown)(value);
-    }
-  }
-}
-
-async function collectOutputs(result: unknown): Promise<unknown[]> {
-  const value = await result;
-  if (value === undefined) return [];
-  const tag = Object.prototype.toString.call(value);
-  if (tag === '[object Generator]' || tag === '[object AsyncGenerator]') {
-    const outputs: unknown[] = [];
-    for await (const v of value as AsyncIterable<unknown>) if (v !== undefined) outputs.push(v);
-    return outputs;
-  }
-  return [value];
 }
 
 /**
@@ -156,9 +130,7 @@ export class Registry {
         const name = registry.#register(sources, options, fn, fn.name || undefined);
         const direct = async function (this: unknown, message: unknown): Promise<unknown[]> {
           const context: SnapContext = { signal: new AbortController().signal, logger: rootLogger().child({ component: 'snap', snap: name }), source: sources[0]!, snap: name };
-          const outputs = await collectOutputs(fn.length >= 2 ? fn.call(this, message, context) : fn.call(this, message));
-          for (const value of outputs) await sendToSinks(options, value);
-          return outputs;
+          return callDirect(options, sources[0]!, () => (fn.length >= 2 ? fn.call(this, message, context) : fn.call(this, message)));
         };
         Object.defineProperty(direct, 'name', { value: fn.name });
         Object.defineProperty(direct, 'length', { value: fn.length });

@@ -134,4 +134,36 @@ describe('progress bars', () => {
 
     expect(screenLines(tty.text())).toEqual([expect.stringMatching(bar('sized', 100, 3, 3))]);
   });
+
+  it('takes no size from a function object that is also a source (a Topic or a Cache): its length is its arity', async () => {
+    const registry = new Registry();
+    // Callable like a sink, iterable like a source, with a function's `length` of 2.
+    const topicLike = Object.assign(function topic(_value: unknown, _options: unknown): void {}, {
+      async *[Symbol.asyncIterator](): AsyncGenerator<number> {
+        yield* [1, 2, 3, 4, 5];
+      },
+    });
+    expect(topicLike.length).toBe(2);
+    const seen: unknown[] = [];
+    registry.snap(topicLike, { name: 'topic', sink: (v) => seen.push(v) })((n: number) => n);
+    const tty = terminal(true);
+
+    await run(registry, tty.out);
+
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(tty.text()).toBe('');
+  });
+
+  it('counts a Set and a Map by their size, and nothing else that merely has a size or length', async () => {
+    const registry = new Registry();
+    registry.snap(new Set([1, 2, 3]), { name: 'set' })((n: number) => n);
+    registry.snap(new Map([[1, 1]]), { name: 'map' })((e: unknown) => e);
+    const sizeLike = { size: 7, length: 9, *[Symbol.iterator]() { yield 1; } };
+    registry.snap(sizeLike, { name: 'claims' })((n: number) => n);
+    const tty = terminal(true);
+
+    await run(registry, tty.out);
+
+    expect(screenLines(tty.text())).toEqual([expect.stringMatching(bar('set', 100, 3, 3)), expect.stringMatching(bar('map', 100, 1, 1))]);
+  });
 });

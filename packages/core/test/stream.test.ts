@@ -335,7 +335,10 @@ suite('stream(): errors', () => {
     expect(out).toEqual([1, 3]);
     expect(summary.snaps.skipper).toMatchObject({ errors: 1, skipped: 1 });
     const warn = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'message skipped after error');
-    expect(warn?.err?.message).toContain('nope');
+    // One warn line with the code and where; the stack only at debug.
+    expect(warn).toMatchObject({ code: 'SNOOPY_SNAP_HANDLER', snap: 'skipper' });
+    expect(warn.error).toContain('nope');
+    expect(warn.err).toBeUndefined();
   });
 
   it('retries with backoff, then sends what still fails to the dead-letter sink and goes on', async () => {
@@ -603,15 +606,16 @@ suite('stream(): stopping', () => {
     expect(summary.snaps.async).toMatchObject({ out: 1, skipped: 1 });
   });
 
-  it('disposes sources and sinks that own resources once the stream settles, unless told not to', async () => {
+  it("leaves the caller's sources and sinks open by default, and disposes them only when told to", async () => {
     const disposed: string[] = [];
     const sink = Object.assign((_: unknown) => undefined, { [Symbol.asyncDispose]: async () => void disposed.push('sink') });
+    const source = Object.assign([1], { [Symbol.asyncDispose]: async () => void disposed.push('source') });
     const r = new Registry();
-    r.snap([1], { sink })((n: number) => n);
+    r.snap(source, { sink })((n: number) => n);
     await r.stream(opts);
-    expect(disposed).toEqual(['sink']);
-    r.snap([1], { sink })((n: number) => n);
-    await r.stream({ ...opts, dispose: false });
-    expect(disposed).toEqual(['sink']);
+    expect(disposed).toEqual([]);
+    r.snap(source, { sink })((n: number) => n);
+    await r.stream({ ...opts, dispose: true });
+    expect(disposed.sort()).toEqual(['sink', 'source']);
   });
 });

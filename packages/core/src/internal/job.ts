@@ -26,21 +26,56 @@ export class StageFailure {
   ) {}
 }
 
+/** Wraps anything thrown in the pipeline as a StageFailure (handler stage unless it says otherwise). */
+export function asFailure(error: unknown, stage: Stage = 'handler'): StageFailure {
+  return error instanceof StageFailure ? error : new StageFailure(stage, error);
+}
+
 export interface JobOwner {
   settled(job: Job): void;
 }
 
+/** Lifecycle of a job inside a key lane (concurrency > 1). */
+export const LaneState = {
+  /** Its handler is running. */
+  Running: 0,
+  /** Its handler returned; `result` holds the value. */
+  Ready: 1,
+  /** Its handler failed; `result` holds the StageFailure. */
+  Failed: 2,
+  /** At the head of its lane, emitting (or retrying). */
+  Emitting: 3,
+} as const;
+export type LaneState = (typeof LaneState)[keyof typeof LaneState];
+
 /**
- * One unit of work in a snap: a message (or a batch of messages) from handler to the last sink.
- * It is also the `Completion` handed to deferred sinks: `pending` counts the emission phase plus
- * each outstanding deferred delivery, so no promise is made per delivery.
+ * One unit of work in a snap: a message (or a batch of messages) from its handler to the last
+ * sink. It is also the `Completion` handed to deferred sinks: `pending` counts the emission phase
+ * plus each outstanding deferred delivery, so no promise is made per delivery. When `pending`
+ * reaches 0 the owner settles it: acknowledge, or apply the error policy.
  */
 export class Job implements Completion {
   pending = 1;
+  /** Set by a deferred sink's `fail`, or by the error policy when the job gives up. */
   failure: StageFailure | undefined = undefined;
   attempt = 1;
-  /** True while counted in the owner's outstanding deferred jobs. */
+  /** True while counted in the admission's `outstanding`. */
   counted = false;
+  /** The stream halted while the job waited: it is neither acknowledged nor reported. */
+  abandoned = false;
+
+  /** The handler's outputs, kept when a sink retry must re-deliver them (retry policy, direct calls). */
+  outputs: unknown[] | undefined = undefined;
+  /** Where emission stopped on a sink failure (value index, sink index); -1 when it did not. */
+  resumeValue = -1;
+  resumeSink = 0;
+  /** Deferred deliveries that failed, as flat (value index, sink index) pairs, to deliver again. */
+  redo: number[] | undefined = undefined;
+
+  /** Key lanes: the next job of the same lane, the handler's result and the job's state. */
+  next: Job | null = null;
+  result: unknown = undefined;
+  state: LaneState = LaneState.Running;
 
   constructor(
     readonly owner: JobOwner,
@@ -56,11 +91,34 @@ export class Job implements Completion {
   }
 
   fail(error: unknown): void {
-    this.failure ??= error instanceof StageFailure ? error : new StageFailure('sink', error);
+    this.failure ??= asFailure(error, 'sink');
     this.done();
   }
 }
 
+/**
+ * The completion of one deferred delivery when a retry may have to deliver it again: it records
+ * which value and which sink failed, so the retry re-delivers only that, without re-running the
+ * handler. Used only under a retry policy; otherwise the job itself is the completion.
+ */
+export class SinkCompletion implements Completion {
+  constructor(
+    private readonly job: Job,
+    private readonly value: number,
+    private readonly sink: number,
+  ) {}
+
+  done(): void {
+    this.job.done();
+  }
+
+  fail(error: unknown): void {
+    (this.job.redo ??= []).push(this.value, this.sink);
+    this.job.fail(error);
+  }
+}
+
+/** Tells the source(s) that a job's message(s) are done for this snap. */
 export function acknowledge(deliveries: Job['deliveries']): void {
   if (deliveries === null) return;
   if (Array.isArray(deliveries)) {

@@ -3,25 +3,9 @@ import { ack, describe, type Acknowledging, type Describing, type MessageMeta } 
 import type { Source } from '../options.js';
 import type { Delivery, Origin } from './job.js';
 import type { RunControl, Runner } from './runner.js';
+import { asyncYieldMask, syncYieldMask, yieldToEventLoop } from './event-loop.js';
 
 const empty: MessageMeta = Object.freeze({});
-/**
- * An async source answering from a buffer resolves `next()` at once, through microtasks only;
- * every 16384 items the pump lets the event loop run (timers, I/O, signals, delivery reports).
- */
-const asyncYieldMask = 16383;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Number of items a finite source holds, when it says so (arrays, `length`, `size`). */
-export function sizeOf(source: Source): number | undefined {
-  const s = source as { length?: unknown; size?: unknown };
-  if (typeof s.length === 'number' && Number.isFinite(s.length)) return s.length;
-  if (typeof s.size === 'number' && Number.isFinite(s.size)) return s.size;
-  return undefined;
-}
 
 /**
  * Iterates one source exactly once and hands each item to every snap bound to it. A new item is
@@ -68,32 +52,45 @@ export class Pump implements Origin {
       else await this.pullSync(iterator as Iterator<unknown>);
     } catch (error) {
       this.finished = true;
-      const names = this.runners.map((r) => r.name).join(', ');
-      this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', names, error));
+      this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', this.snaps, error));
     } finally {
       this.pulling = false;
       for (const runner of this.runners) runner.sourceEnded();
     }
   }
 
-  /** Closes the iterator (`return()`) unless it finished by itself. */
-  async close(timeoutMs: number): Promise<void> {
+  /** The names of the snaps this source feeds, for errors and logs. */
+  get snaps(): string {
+    return this.runners.map((r) => r.name).join(', ');
+  }
+
+  /** True while the pull loop waits on the source (it has not answered `next()`). */
+  get waitingOnSource(): boolean {
+    return this.pulling;
+  }
+
+  /**
+   * Closes the iterator (`return()`) unless it finished by itself, waiting at most until `bound`
+   * settles when the source is still busy answering `next()` (it may wait for data forever).
+   * A `return()` that throws or rejects fails the stream with SNOOPY_SOURCE_FAILED: a source
+   * that cannot close (a consumer that cannot commit) is not silently let go.
+   */
+  async close(bound: Promise<void>): Promise<void> {
     const it = this.iterator;
     if (it === undefined || this.finished || typeof it.return !== 'function') return;
     this.finished = true;
-    const closing = Promise.resolve(it.return()).then(
-      () => undefined,
-      () => undefined,
-    );
+    let closing: Promise<void>;
+    try {
+      closing = Promise.resolve(it.return()).then(
+        () => undefined,
+        (error: unknown) => this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', this.snaps, error)),
+      );
+    } catch (error) {
+      this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', this.snaps, error));
+      return;
+    }
     if (!this.pulling) return closing;
-    // The source is waiting for data it may never get: do not hang the shutdown on it.
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-    });
     await Promise.race([closing, bound]);
-    clearTimeout(timer);
   }
 
   private canPush(): boolean {
@@ -129,7 +126,7 @@ export class Pump implements Origin {
         const pending = runner.pushPlain(items[i], this);
         if (pending !== undefined) await pending;
       } else runner.push(items[i], null, this);
-      if ((i & 4095) === 4095) await yieldToEventLoop();
+      if ((i & syncYieldMask) === syncYieldMask) await yieldToEventLoop();
     }
     this.finished = true;
   }
@@ -151,7 +148,7 @@ export class Pump implements Origin {
       if (single === undefined) this.dispatch(next.value);
       else single.push(next.value, null, this);
       // A long synchronous source must not starve timers, signals and I/O.
-      if ((++count & 4095) === 0) await yieldToEventLoop();
+      if ((++count & syncYieldMask) === 0) await yieldToEventLoop();
     }
   }
 

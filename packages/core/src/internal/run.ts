@@ -1,24 +1,38 @@
 import type { Logger } from 'pino';
-import { SnoopyError } from '../errors.js';
+import { SnapError, TimeoutError, type SnoopyError } from '../errors.js';
 import { isFlushing, flush } from '../protocol.js';
 import type { ResolvedStreamOptions, Source } from '../options.js';
 import type { StreamSummary } from '../context.js';
-import { Pump, sizeOf } from './pump.js';
+import { Pump } from './pump.js';
+import { sizeOf } from './source-size.js';
 import { Runner, type RunControl, type SnapDefinition } from './runner.js';
 import { Progress } from './progress.js';
 
 type Reason = StreamSummary['reason'];
 
-/** One execution of `stream()`: its pumps, its runners, and the way it stops. */
+/**
+ * One execution of `stream()`: its pumps, its runners, and the way it stops.
+ *
+ * - It ends by itself when every source is exhausted and every runner is idle (no bound).
+ * - A stop (signal, abort) stops pulling, hands on partial batches and waits for what is in
+ *   flight (handlers, completions, sources closing) for at most `closeTimeoutMs` in all; past
+ *   that it halts and rejects with a `TimeoutError` naming what it still waited for.
+ * - A failure under `errors: 'stop'` halts at once: batch and retry timers are cancelled, no
+ *   handler is called after it, and the stream rejects with the failure once the handlers
+ *   already running have returned (bounded by `closeTimeoutMs` too).
+ */
 export class Run implements RunControl {
   stopping = false;
   private error: SnoopyError | undefined;
   private reason: Reason = 'end';
   private readonly controller = new AbortController();
+  private readonly halter = new AbortController();
   private readonly stopWaiters: (() => void)[] = [];
   private readonly runners: Runner[];
   private readonly pumps: Pump[] = [];
   private readonly started = performance.now();
+  /** Started when the stream begins to stop: bounds the whole stop. */
+  private deadline: Deadline | undefined;
 
   constructor(
     definitions: readonly SnapDefinition[],
@@ -47,21 +61,31 @@ export class Run implements RunControl {
     return this.controller.signal;
   }
 
+  get halt(): AbortSignal {
+    return this.halter.signal;
+  }
+
+  /** The first failure stops everything; `execute` rejects with it (so it is not logged here). */
   fail(error: SnoopyError): void {
-    if (this.error === undefined) {
-      this.error = error;
-      this.logger.error({ err: error }, 'stream failed, stopping');
-    }
+    if (this.error === undefined) this.error = error;
     this.stop('end');
+    this.haltNow();
   }
 
   stop(reason: Reason): void {
     if (this.stopping) return;
     this.stopping = true;
     this.reason = reason;
+    this.deadline = new Deadline(this.options.closeTimeoutMs);
     this.controller.abort(this.error ?? new Error(`stream stopped (${reason})`));
     for (const w of this.stopWaiters.splice(0)) w();
     for (const r of this.runners) r.wake();
+  }
+
+  private haltNow(): void {
+    if (this.halter.signal.aborted) return;
+    this.halter.abort();
+    for (const r of this.runners) r.halted();
   }
 
   async execute(): Promise<StreamSummary> {
@@ -79,31 +103,52 @@ export class Run implements RunControl {
     const bar = progress !== false && Progress.wanted(progress, this.runners) ? new Progress(progress, this.runners) : undefined;
 
     this.logger.info({ snaps: this.runners.map((r) => r.name), sources: this.pumps.length }, 'stream started');
+    let timeout: TimeoutError | undefined;
     try {
       const pumping = Promise.all(this.pumps.map((p) => p.start()));
       await Promise.race([pumping, new Promise<void>((resolve) => this.stopWaiters.push(resolve))]);
-      if (this.stopping) this.logger.info({ reason: this.error ? 'error' : this.reason }, 'stream stopping');
-      // Graceful: partial batches still run. After an error they are left unacknowledged.
-      if (this.error === undefined) for (const r of this.runners) r.drainBatch();
-      await this.drain(this.error === undefined ? undefined : closeTimeoutMs);
+      // From a stop on, the whole wait is bounded by `closeTimeoutMs`; a natural end is not.
+      if (this.stopping) {
+        if (this.error === undefined) for (const r of this.runners) r.drainBatch();
+        this.logger.info({ reason: this.error ? 'error' : this.reason, timeoutMs: closeTimeoutMs, waitingFor: this.waitingFor() }, 'stream stopping');
+      }
+      await this.drain();
       this.stopping = true;
-      await Promise.all(this.pumps.map((p) => p.close(closeTimeoutMs)));
-      await this.drain(this.error === undefined ? undefined : closeTimeoutMs);
+      await Promise.all(this.pumps.map((p) => p.close(this.deadline?.passed ?? never)));
+      await this.drain();
+      if (this.deadline?.expired === true && this.error === undefined) {
+        timeout = new TimeoutError(`stream stop (still waiting for ${JSON.stringify(this.waitingFor())})`, closeTimeoutMs);
+      }
     } finally {
+      this.deadline?.cancel();
+      // Whatever is still in flight is abandoned: timers cancelled, nothing more acknowledged.
+      this.haltNow();
       for (const c of cleanups) c();
       bar?.stop();
       if (dispose) await this.disposeAll();
     }
     const summary = this.summary();
     if (this.error !== undefined) throw this.error;
+    if (timeout !== undefined) throw timeout;
     this.logger.info({ ...summary, snaps: undefined }, 'stream finished');
     return summary;
   }
 
-  /** Waits until every runner is idle: no handler in flight, no completion outstanding. */
-  private async drain(boundMs: number | undefined): Promise<void> {
+  /** Per snap, what is still in flight; and the sources still answering `next()`. */
+  private waitingFor(): Record<string, unknown> {
+    const waiting: Record<string, unknown> = {};
+    for (const r of this.runners) {
+      const w = r.waitingFor();
+      if (w.handlers + w.completions + w.batched > 0) waiting[r.name] = w;
+    }
+    const sources = this.pumps.filter((p) => p.waitingOnSource).map((p) => p.snaps);
+    if (sources.length > 0) waiting.sourcesOf = sources;
+    return waiting;
+  }
+
+  /** Waits until every runner is idle (no handler in flight, no completion outstanding), or the deadline. */
+  private async drain(): Promise<void> {
     let flushed = false;
-    const deadline = boundMs === undefined ? Infinity : performance.now() + boundMs;
     for (const runner of this.runners) {
       while (!runner.idle) {
         if (!flushed) {
@@ -111,12 +156,11 @@ export class Run implements RunControl {
           await this.flushSinks();
           continue;
         }
-        if (performance.now() >= deadline) return;
-        if (boundMs === undefined) await runner.changed();
+        const deadline = this.deadline;
+        if (deadline === undefined) await runner.changed();
         else {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([runner.changed(), new Promise<void>((r) => (timer = setTimeout(r, 100)))]);
-          clearTimeout(timer);
+          if (deadline.expired) return;
+          await Promise.race([runner.changed(), deadline.passed]);
         }
       }
     }
@@ -126,11 +170,19 @@ export class Run implements RunControl {
     const sinks = new Set<unknown>(this.runners.flatMap((r) => r.definition.options.sinks));
     await Promise.all(
       [...sinks].filter(isFlushing).map((s) =>
-        s[flush]().catch((error: unknown) => this.logger.warn({ err: error }, 'sink flush failed')),
+        s[flush]().catch((error: unknown) => this.fail(new SnapError('SNOOPY_SNAP_SINK', this.sinkOwners(s), error))),
       ),
     );
   }
 
+  private sinkOwners(sink: unknown): string {
+    return this.runners
+      .filter((r) => r.definition.options.sinks.includes(sink as never))
+      .map((r) => r.name)
+      .join(', ');
+  }
+
+  /** Only with `dispose: true`: the caller's sources and sinks are theirs to close otherwise. */
   private async disposeAll(): Promise<void> {
     const owned = new Set<unknown>();
     for (const r of this.runners) {
@@ -145,7 +197,11 @@ export class Run implements RunControl {
       try {
         await dispose.call(resource);
       } catch (error) {
-        this.logger.warn({ err: error }, 'closing a source or sink failed');
+        // Surfaced: the stream rejects with it unless it already failed.
+        const asSource = this.runners.filter((r) => r.definition.sources.includes(resource as Source));
+        const owners = asSource.length > 0 ? asSource : this.runners.filter((r) => r.definition.options.sinks.includes(resource as never) || r.definition.options.errors.deadLetter === resource);
+        const names = owners.map((r) => r.name).join(', ');
+        this.error ??= new SnapError(asSource.length > 0 ? 'SNOOPY_SOURCE_FAILED' : 'SNOOPY_SNAP_SINK', names, error);
       }
     }
   }
@@ -183,5 +239,27 @@ export class Run implements RunControl {
       errors += s.errors;
     }
     return { in: inCount, out, errors, durationMs: Math.round(performance.now() - this.started), reason: this.reason, snaps };
+  }
+}
+
+const never = new Promise<void>(() => {});
+
+/** One timer for the whole stop. */
+class Deadline {
+  expired = false;
+  readonly passed: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number) {
+    this.passed = new Promise<void>((resolve) => {
+      this.timer = setTimeout(() => {
+        this.expired = true;
+        resolve();
+      }, ms);
+    });
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
   }
 }

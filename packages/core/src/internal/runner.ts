@@ -1,92 +1,75 @@
 import type { Logger } from 'pino';
 import { SnapError, type SnoopyError } from '../errors.js';
 import { DeadLetter } from '../dead-letter.js';
-import { deliver, FailedItem, isDeferredSink, type Completion, type DeferredSink, type MessageMeta } from '../protocol.js';
-import type { ResolvedSnapOptions, Sink } from '../options.js';
+import { deliver, FailedItem, isDeferredSink, type Completion, type MessageMeta } from '../protocol.js';
+import type { ResolvedSnapOptions, Sink, Source } from '../options.js';
 import type { SnapContext, SnapSummary } from '../context.js';
-import { acknowledge, Job, StageFailure, type Delivery, type Origin, type Stage } from './job.js';
+import { Admission } from './admission.js';
+import { Batcher } from './batcher.js';
+import { Emitter, isThenable } from './emit.js';
+import { backoff, ErrorPolicy, stageCodes } from './error-policy.js';
+import { acknowledge, asFailure, Job, LaneState, StageFailure, type Delivery, type JobOwner, type Origin } from './job.js';
+import { KeyLanes, noKey, type Lane } from './key-lanes.js';
 
 /** What a runner needs from the stream run it belongs to. */
 export interface RunControl {
+  /** The stream stops pulling (graceful stop, or after a failure). */
   readonly stopping: boolean;
+  /** Handed to handlers as `context.signal`: aborted when the stream begins to stop. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when the stream fails, or when its stop ran out of time: timers are cancelled, no
+   * handler is called and nothing is emitted any more; what was in flight is left unacknowledged.
+   */
+  readonly halt: AbortSignal;
   fail(error: SnoopyError): void;
 }
 
 export interface SnapDefinition {
   readonly name: string;
-  readonly sources: readonly import('../options.js').Source[];
+  readonly sources: readonly Source[];
   readonly handler: (...args: any[]) => unknown;
   readonly options: ResolvedSnapOptions;
 }
 
 type PlainSink = (value: unknown) => unknown;
-type Thenable = PromiseLike<unknown>;
 
-const toTag = Object.prototype.toString;
-const noop = (): void => {};
-const resolved = Promise.resolve();
-
-function isThenable(value: unknown): value is Thenable {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Thenable).then === 'function';
-}
-
-function rethrowAs(stage: Stage): (error: unknown) => never {
-  return (error) => {
-    throw error instanceof StageFailure ? error : new StageFailure(stage, error);
-  };
-}
-const rethrowHandler = rethrowAs('handler');
-const rethrowSink = rethrowAs('sink');
-
-const stageCodes = {
-  handler: 'SNOOPY_SNAP_HANDLER',
-  sink: 'SNOOPY_SNAP_SINK',
-  source: 'SNOOPY_SOURCE_ITEM',
-} as const;
-
-interface Lane {
-  tail: Promise<void>;
-  size: number;
-}
+const rethrowHandler = (error: unknown): never => {
+  throw asFailure(error, 'handler');
+};
 
 /**
- * Runs one snap inside one stream: calls the handler for each message it is given, sends every
- * output to the sinks in order, applies the error policy, and acknowledges each message once its
- * handler and sinks have finished. Synchronous handlers and sinks run without any promise.
+ * Runs one snap inside one stream. A message's way through it, top to bottom:
+ *
+ * 1. `push` (or `pushPlain`, the path without bookkeeping): counted in, then
+ * 2. batched (`Batcher`), if the snap has `batch`; a full or due batch becomes one job;
+ * 3. admitted (`Admission.inflight`), and either run at once (`runJob`, concurrency 1) or
+ *    queued in its key's lane (`startInLane`, concurrency > 1) where its handler starts at once
+ *    and it emits only at the head of the lane;
+ * 4. `attempt`: the handler is called and its result emitted (`Emitter`); a failure goes to
+ *    `recover`, which retries in place (the job keeps its slot and its lane) or gives up;
+ * 5. `emitted`: the job leaves `inflight`; if deferred sinks still owe completions it waits in
+ *    `Admission.outstanding`;
+ * 6. `settled` (every completion arrived): acknowledged, retried (a deferred sink failed), or
+ *    handed to `giveUp`: skipped, dead-lettered, or the stream fails.
  */
-export class Runner {
+export class Runner implements JobOwner {
   readonly name: string;
   readonly stats = { in: 0, out: 0, errors: 0, skipped: 0, deadLettered: 0, retries: 0 };
   /** Known number of messages the sources hold, for progress bars; undefined when unknown. */
   total: number | undefined = 0;
-
-  private readonly handler: (...args: any[]) => unknown;
-  private readonly sinks: readonly Sink[];
-  private readonly deferred: readonly boolean[];
-  private readonly hasDeferred: boolean;
-  private readonly wantsContext: boolean;
-  private readonly concurrency: number;
-  private readonly maxPending: number;
-  private readonly lanes: Map<unknown, Lane> | null;
-  private readonly debug: boolean;
-  /** No batches and no concurrency: messages go through one at a time. */
-  private readonly sequential: boolean;
-  /** Sequential, plain sinks and no context: sources without acknowledgement may use `pushPlain`. */
+  readonly admission: Admission;
+  /** Sequential, plain sinks, no context, no retries: sources without acknowledgement may use `pushPlain`. */
   readonly plain: boolean;
 
-  /** Jobs between the handler call and the end of emission to the sinks. */
-  private inflight = 0;
-  /** Jobs emitted but waiting on deferred sink completions. */
-  private outstanding = 0;
-  private waiters: (() => void)[] = [];
+  private readonly handler: (...args: any[]) => unknown;
+  private readonly wantsContext: boolean;
+  private readonly emitter: Emitter;
+  private readonly policy: ErrorPolicy;
+  private readonly batcher: Batcher | null;
+  private readonly lanes: KeyLanes | null;
+  private readonly debug: boolean;
   private openSources = 0;
-
-  private buffer: unknown[] = [];
-  private bufferDeliveries: (Delivery | null)[] = [];
-  private bufferOrigin: Origin | null = null;
-  private batchTimer: NodeJS.Timeout | null = null;
-  private batchDue = false;
 
   constructor(
     readonly definition: SnapDefinition,
@@ -96,16 +79,14 @@ export class Runner {
     const o = definition.options;
     this.name = definition.name;
     this.handler = definition.handler;
-    this.sinks = o.sinks;
-    this.deferred = o.sinks.map((s) => isDeferredSink(s));
-    this.hasDeferred = this.deferred.includes(true);
     this.wantsContext = definition.handler.length >= 2;
-    this.concurrency = o.concurrency;
-    this.maxPending = o.maxPending;
-    this.lanes = o.concurrency > 1 ? new Map() : null;
+    this.policy = new ErrorPolicy(o.errors);
+    this.emitter = new Emitter(o.sinks, this.policy.retries, this.stats);
+    this.admission = new Admission(o.concurrency, o.maxPending);
+    this.batcher = o.batch === undefined ? null : new Batcher(o.batch.size, o.batch.ms, () => this.wake());
+    this.lanes = o.concurrency > 1 ? new KeyLanes() : null;
     this.debug = logger.isLevelEnabled('debug');
-    this.sequential = o.concurrency === 1 && o.batch === undefined;
-    this.plain = this.sequential && !this.hasDeferred && !this.wantsContext;
+    this.plain = o.concurrency === 1 && this.batcher === null && !this.emitter.hasDeferred && !this.wantsContext && !this.emitter.collect;
   }
 
   summary(): SnapSummary {
@@ -117,142 +98,105 @@ export class Runner {
     this.total = size === undefined || this.total === undefined ? undefined : this.total + size;
   }
 
-  /** A source of this snap is exhausted (or stopped): flush a partial batch once all are. */
+  /** A source of this snap is exhausted (or stopped): hand on a partial batch once all are. */
   sourceEnded(): void {
     if (--this.openSources === 0) this.drainBatch();
   }
 
-  /** Flushes a partial batch now (stream stopping or sources exhausted). */
+  /** Hands on a partial batch now (sources exhausted, or a graceful stop). */
   drainBatch(): void {
-    if (this.buffer.length > 0) this.flushBatch();
+    if (this.batcher !== null && this.batcher.length > 0 && !this.run.halt.aborted) this.startBatch();
+  }
+
+  /** The stream halted: drop the partial batch and its timer (retry waits end through `run.halt`). */
+  halted(): void {
+    const dropped = this.batcher?.cancel() ?? 0;
+    if (dropped > 0 && this.debug) this.logger.debug({ dropped }, 'partial batch dropped, unacknowledged');
+    this.admission.wake();
   }
 
   hasCapacity(): boolean {
-    return this.inflight < this.concurrency && this.outstanding < this.maxPending;
+    return this.admission.hasCapacity();
   }
 
   get idle(): boolean {
-    return this.inflight === 0 && this.outstanding === 0 && this.buffer.length === 0;
+    return this.admission.empty && (this.batcher === null || this.batcher.length === 0);
+  }
+
+  /** What the snap still waits for, for the stop's log line. */
+  waitingFor(): { handlers: number; completions: number; batched: number } {
+    return { handlers: this.admission.inflight, completions: this.admission.outstanding, batched: this.batcher?.length ?? 0 };
   }
 
   /** Resolves at the next change of capacity or idleness (or when the stream stops). */
   changed(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.admission.changed();
   }
 
   /** Resolves once the snap has capacity again, or the stream stops. */
   async capacity(): Promise<void> {
-    while (!this.hasCapacity() && !this.run.stopping) await this.changed();
+    while (!this.admission.hasCapacity() && !this.run.stopping) await this.admission.changed();
   }
 
+  /** Something changed: a due batch may go now, and waiters look again. */
   wake(): void {
-    if (this.batchDue && this.inflight < this.concurrency && this.buffer.length > 0) this.flushBatch();
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    const b = this.batcher;
+    if (b !== null && b.due && b.length > 0 && this.admission.inflight < this.admission.concurrency && !this.run.halt.aborted) this.startBatch();
+    this.admission.wake();
   }
+
+  // --- 1. entry ---
 
   /** Hands the snap one message. The caller has checked `hasCapacity()`. */
   push(item: unknown, delivery: Delivery | null, origin: Origin): void {
     this.stats.in++;
-    if (this.sequential && !(item instanceof FailedItem)) {
-      this.runSequential(item, delivery, origin);
-      return;
-    }
     if (item instanceof FailedItem) {
       const job = new Job(this, item, delivery, origin);
       job.failure = new StageFailure('source', item.error);
-      this.inflight++;
+      this.admission.inflight++;
       this.emitted(job);
       return;
     }
-    if (this.definition.options.batch !== undefined) {
-      this.pushBatch(item, delivery, origin);
-    } else if (this.lanes === null) {
-      this.runSequential(item, delivery, origin);
-    } else {
-      this.runConcurrent(new Job(this, item, delivery, origin), origin);
+    if (this.batcher !== null) {
+      if (this.batcher.add(item, delivery, origin)) this.startBatch();
+      return;
     }
+    this.start(new Job(this, item, delivery, origin));
   }
 
   /**
-   * `push` for a `plain` snap and an item nobody acknowledges. Returns a promise when the message
-   * went asynchronous; the snap has capacity again when it settles.
+   * `push` for a `plain` snap and an item nobody acknowledges: no job unless it fails. Returns a
+   * promise when the message went asynchronous; the snap has capacity again when it settles.
    */
   pushPlain(item: unknown, origin: Origin): Promise<void> | undefined {
     if (item instanceof FailedItem) {
       this.push(item, null, origin);
-      return this.hasCapacity() ? undefined : this.capacity();
+      return this.admission.hasCapacity() ? undefined : this.capacity();
     }
     this.stats.in++;
-    return this.runPlain(item, origin);
-  }
-
-  // --- the sequential path: one message at a time, no promise unless something returns one ---
-
-  private runSequential(item: unknown, delivery: Delivery | null, origin: Origin): void {
-    if (delivery === null && !this.hasDeferred && !this.wantsContext) {
-      void this.runPlain(item, origin);
-      return;
-    }
-    const job = this.hasDeferred || delivery !== null ? new Job(this, item, delivery, origin) : null;
-    this.inflight++;
-    let pending: void | Promise<void>;
-    try {
-      pending = this.process(job, item, origin);
-    } catch (error) {
-      this.emitFailed(job ?? new Job(this, item, delivery, origin), error);
-      return;
-    }
-    if (pending === undefined) {
-      if (job === null) {
-        this.inflight--;
-        if (this.waiters.length > 0) this.wake();
-      } else {
-        this.emitted(job);
-      }
-      return;
-    }
-    pending.then(
-      () => {
-        if (job !== null) return this.emitted(job);
-        this.inflight--;
-        this.wake();
-      },
-      (error: unknown) => this.emitFailed(job ?? new Job(this, item, delivery, origin), error),
-    );
-  }
-
-  /** The hottest path: nothing to acknowledge, plain sinks, no context. */
-  private runPlain(item: unknown, origin: Origin): Promise<void> | undefined {
     // `inflight` is raised only when the message goes asynchronous: synchronously, nobody can look.
     let result: unknown;
     try {
       result = this.handler(item);
     } catch (error) {
-      this.inflight++;
-      this.emitFailed(new Job(this, item, null, origin), new StageFailure('handler', error));
-      return undefined;
+      return this.plainFailed(item, origin, new StageFailure('handler', error));
     }
     let pending: void | Promise<void>;
     try {
       if (result === undefined) return undefined;
-      if (typeof result !== 'object' || result === null) pending = this.emitPlain(result, 0);
+      if (typeof result !== 'object' || result === null) pending = this.emitter.sendPlain(result, 0);
       else if (isThenable(result)) return this.finishPlain(item, origin, result);
-      else pending = this.emitResult(null, result);
+      else pending = this.emitter.result(null, result);
     } catch (error) {
-      this.inflight++;
-      this.emitFailed(new Job(this, item, null, origin), error);
-      return undefined;
+      return this.plainFailed(item, origin, error);
     }
     if (pending === undefined) return undefined;
     return this.finishPlain(item, origin, undefined, pending);
   }
 
-  /** The rest of `runPlain` once a handler or sink returned a promise: one async frame, no chains. */
-  private async finishPlain(item: unknown, origin: Origin, handled: Thenable | undefined, emitting?: Promise<void>): Promise<void> {
-    this.inflight++;
+  /** The rest of `pushPlain` once a handler or sink returned a promise: one async frame, no chains. */
+  private async finishPlain(item: unknown, origin: Origin, handled: PromiseLike<unknown> | undefined, emitting?: void | Promise<void>): Promise<void> {
+    this.admission.inflight++;
     try {
       if (handled !== undefined) {
         let value: unknown;
@@ -261,108 +205,164 @@ export class Runner {
         } catch (error) {
           throw new StageFailure('handler', error);
         }
-        emitting = this.emitResult(null, value) as Promise<void> | undefined;
+        if (this.run.halt.aborted) return this.abandonPlain();
+        emitting = this.emitter.result(null, value);
       }
       if (emitting !== undefined) await emitting;
     } catch (error) {
-      this.emitFailed(new Job(this, item, null, origin), error);
+      this.admission.inflight--;
+      await this.plainFailed(item, origin, error);
       return;
     }
-    this.inflight--;
-    if (this.waiters.length > 0) this.wake();
+    this.admission.inflight--;
+    if (this.admission.waiting) this.wake();
   }
 
-  // --- the concurrent path: handlers overlap, emission keeps order per key ---
-
-  private runConcurrent(job: Job, origin: Origin): void {
-    const lanes = this.lanes!;
-    this.inflight++;
-    let key: unknown = lanes;
-    if (!Array.isArray(job.input)) {
-      const k = origin.meta(job.input).key;
-      if (k !== undefined && k !== null) key = Buffer.isBuffer(k) ? `b:${k.toString('hex')}` : k;
-    }
-    let lane = lanes.get(key);
-    if (lane === undefined) {
-      lane = { tail: resolved, size: 0 };
-      lanes.set(key, lane);
-    }
-    lane.size++;
-    let handled: Promise<unknown>;
-    try {
-      const result = this.callHandler(job.input, origin);
-      handled = isThenable(result) ? Promise.resolve(result).then(undefined, rethrowHandler) : Promise.resolve(result);
-    } catch (error) {
-      handled = Promise.reject(new StageFailure('handler', error));
-    }
-    handled.catch(noop);
-    const emission = lane.tail.then(() => handled).then((result) => this.emitResult(job, result));
-    const thisLane = lane;
-    lane.tail = emission.then(noop, noop);
-    emission.then(
-      () => {
-        this.leaveLane(key, thisLane);
-        this.emitted(job);
-      },
-      (error: unknown) => {
-        this.leaveLane(key, thisLane);
-        this.emitFailed(job, error);
-      },
-    );
+  private abandonPlain(): void {
+    this.admission.inflight--;
+    this.wake();
   }
 
-  private leaveLane(key: unknown, lane: Lane): void {
-    if (--lane.size === 0 && this.lanes!.get(key) === lane) this.lanes!.delete(key);
+  /** A plain message failed: from here it takes the common way (no retry on the plain path). */
+  private plainFailed(item: unknown, origin: Origin, error: unknown): Promise<void> | undefined {
+    const job = new Job(this, item, null, origin);
+    job.failure = asFailure(error);
+    this.admission.inflight++;
+    this.emitted(job);
+    return this.admission.hasCapacity() ? undefined : this.capacity();
   }
 
-  // --- batches ---
+  // --- 2. batches ---
 
-  private pushBatch(item: unknown, delivery: Delivery | null, origin: Origin): void {
-    const { size, ms } = this.definition.options.batch!;
-    this.buffer.push(item);
-    this.bufferDeliveries.push(delivery);
-    this.bufferOrigin ??= origin;
-    if (this.buffer.length >= size) {
-      this.flushBatch();
-    } else if (this.buffer.length === 1) {
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = null;
-        this.batchDue = true;
-        this.wake();
-      }, ms);
-    }
+  private startBatch(): void {
+    const batch = this.batcher!.take();
+    this.start(new Job(this, batch.items, batch.deliveries, batch.origin));
   }
 
-  private flushBatch(): void {
-    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
-    this.batchTimer = null;
-    this.batchDue = false;
-    const job = new Job(this, this.buffer, this.bufferDeliveries, this.bufferOrigin!);
-    this.buffer = [];
-    this.bufferDeliveries = [];
-    this.bufferOrigin = null;
-    if (this.lanes !== null) {
-      this.runConcurrent(job, job.origin);
-      return;
-    }
-    this.inflight++;
-    this.attempt(job);
+  // --- 3. admission, then straight on (concurrency 1) or into a key lane ---
+
+  private start(job: Job): void {
+    this.admission.inflight++;
+    if (this.lanes === null) this.runJob(job);
+    else this.startInLane(job);
   }
 
-  /** Runs the handler and sinks for an existing job (batches, retries). */
-  private attempt(job: Job): void {
+  /** Concurrency 1: the job runs now; the next one is admitted once it left `inflight`. */
+  private runJob(job: Job): void {
     let pending: void | Promise<void>;
     try {
-      pending = this.process(job, job.input, job.origin);
+      pending = this.attempt(job);
     } catch (error) {
-      this.emitFailed(job, error);
-      return;
+      pending = this.recover(job, error);
     }
     if (pending === undefined) this.emitted(job);
-    else pending.then(() => this.emitted(job), (error: unknown) => this.emitFailed(job, error));
+    else pending.then(undefined, (error: unknown) => this.recover(job, error)).then(() => this.emitted(job));
   }
 
-  // --- handler and sinks ---
+  /** Concurrency > 1: the handler starts now; the job emits at the head of its key's lane. */
+  private startInLane(job: Job): void {
+    const lane = this.lanes!.add(this.laneKey(job), job);
+    if (this.run.halt.aborted) {
+      job.abandoned = true;
+      job.state = LaneState.Ready;
+    } else {
+      let result: unknown;
+      try {
+        result = this.callHandler(job.input, job.origin);
+      } catch (error) {
+        job.result = new StageFailure('handler', error);
+        job.state = LaneState.Failed;
+      }
+      if (job.state === LaneState.Running) {
+        if (isThenable(result)) {
+          result.then(
+            (value) => {
+              job.result = value;
+              job.state = LaneState.Ready;
+              if (lane.head === job) this.drainLane(lane);
+            },
+            (error: unknown) => {
+              job.result = new StageFailure('handler', error);
+              job.state = LaneState.Failed;
+              if (lane.head === job) this.drainLane(lane);
+            },
+          );
+          return;
+        }
+        job.result = result;
+        job.state = LaneState.Ready;
+      }
+    }
+    if (lane.head === job) this.drainLane(lane);
+  }
+
+  private laneKey(job: Job): unknown {
+    if (this.batcher !== null) return noKey;
+    return KeyLanes.keyOf(job.origin.meta(job.input).key);
+  }
+
+  /** Emits the lane's ready jobs from its head, in order, until one is still running or goes async. */
+  private drainLane(lane: Lane): void {
+    for (;;) {
+      const job = lane.head;
+      if (job.state === LaneState.Running || job.state === LaneState.Emitting) return;
+      const failed = job.state === LaneState.Failed;
+      const result = job.result;
+      job.state = LaneState.Emitting;
+      job.result = undefined;
+      let pending: void | Promise<void> = undefined;
+      if (job.abandoned || this.run.halt.aborted) job.abandoned = true;
+      else if (failed) pending = this.recover(job, result);
+      else {
+        try {
+          pending = this.emitter.result(job, result);
+        } catch (error) {
+          pending = this.recover(job, error);
+        }
+      }
+      if (pending !== undefined) {
+        pending
+          .then(undefined, (error: unknown) => this.recover(job, error))
+          .then(() => {
+            if (this.leaveLane(lane, job)) this.drainLane(lane);
+          });
+        return;
+      }
+      if (!this.leaveLane(lane, job)) return;
+    }
+  }
+
+  /** The head of `lane` is done emitting; true when the lane has a next job. */
+  private leaveLane(lane: Lane, job: Job): boolean {
+    const next = this.lanes!.shift(lane);
+    this.emitted(job);
+    return next !== null;
+  }
+
+  // --- 4. one attempt: the handler, then emission; failures recover in place ---
+
+  private attempt(job: Job): void | Promise<void> {
+    if (this.run.halt.aborted) {
+      job.abandoned = true;
+      return;
+    }
+    let result: unknown;
+    try {
+      result = this.callHandler(job.input, job.origin);
+    } catch (error) {
+      throw new StageFailure('handler', error);
+    }
+    if (isThenable(result)) return Promise.resolve(result).then((value) => this.emitAfterHandler(job, value), rethrowHandler);
+    return this.emitter.result(job, result);
+  }
+
+  private emitAfterHandler(job: Job, value: unknown): void | Promise<void> {
+    if (this.run.halt.aborted) {
+      job.abandoned = true;
+      return;
+    }
+    return this.emitter.result(job, value);
+  }
 
   private callHandler(input: unknown, origin: Origin): unknown {
     if (!this.wantsContext) return this.handler(input);
@@ -370,196 +370,107 @@ export class Runner {
   }
 
   private context(input: unknown, origin: Origin): SnapContext {
-    const meta: MessageMeta = Array.isArray(input) && this.definition.options.batch !== undefined ? {} : origin.meta(input);
+    const meta: MessageMeta = this.batcher !== null ? {} : origin.meta(input);
     return { ...meta, signal: this.run.signal, logger: this.logger, source: origin.source, snap: this.name };
   }
 
-  private process(job: Job | null, input: unknown, origin: Origin): void | Promise<void> {
-    let result: unknown;
-    try {
-      result = this.callHandler(input, origin);
-    } catch (error) {
-      throw new StageFailure('handler', error);
-    }
-    if (isThenable(result)) {
-      return Promise.resolve(result).then((value) => this.emitResult(job, value), rethrowHandler);
-    }
-    return this.emitResult(job, result);
+  /**
+   * An attempt failed. Retry it in place when the policy allows (the job keeps its admission
+   * slot and its lane, so nothing overtakes it); otherwise record the failure for `settled`.
+   * Never throws.
+   */
+  private recover(job: Job, error: unknown): void | Promise<void> {
+    if (job.abandoned) return;
+    const failure = asFailure(error);
+    if (this.policy.canRetry(job, failure)) return this.retry(job, failure);
+    job.failure ??= failure;
   }
 
-  private emitResult(job: Job | null, result: unknown): void | Promise<void> {
-    if (result === undefined) return;
-    if (result !== null && typeof result === 'object' && typeof (result as Iterator<unknown>).next === 'function') {
-      const tag = toTag.call(result);
-      if (tag === '[object Generator]') return this.emitIterator(job, result as Iterator<unknown>);
-      if (tag === '[object AsyncGenerator]') return this.emitAsyncIterator(job, result as AsyncIterator<unknown>);
-    }
-    return this.emitValue(job, result, 0);
-  }
-
-  private emitIterator(job: Job | null, it: Iterator<unknown>): void | Promise<void> {
-    try {
-      for (;;) {
-        let next: IteratorResult<unknown>;
-        try {
-          next = it.next();
-        } catch (error) {
-          throw new StageFailure('handler', error);
-        }
-        if (next.done) return;
-        const pending = this.emitValue(job, next.value, 0);
-        if (pending !== undefined) {
-          return pending.then(
-            () => this.emitIterator(job, it),
-            (error: unknown) => {
-              it.return?.();
-              throw error;
-            },
-          );
-        }
+  /**
+   * Waits the backoff (cancelled if the stream halts), then tries again: a handler failure runs
+   * the handler again; a sink failure delivers the kept outputs again, without the handler.
+   */
+  private async retry(job: Job, failure: StageFailure): Promise<void> {
+    for (;;) {
+      this.stats.retries++;
+      const delayMs = this.policy.delayMs(job.attempt);
+      this.logger.warn({ code: stageCodes[failure.stage], attempt: job.attempt, delayMs, ...this.location(job) }, 'message failed, retrying');
+      if (this.debug) this.logger.debug({ err: failure.error }, 'cause of the retry');
+      if (!(await backoff(delayMs, this.run.halt))) {
+        job.abandoned = true;
+        return;
       }
-    } catch (error) {
-      if (!(error instanceof StageFailure && error.stage === 'handler')) it.return?.();
-      throw error;
-    }
-  }
-
-  private async emitAsyncIterator(job: Job | null, it: AsyncIterator<unknown>): Promise<void> {
-    let finished = false;
-    try {
-      for (;;) {
-        let next: IteratorResult<unknown>;
-        try {
-          next = await it.next();
-        } catch (error) {
-          finished = true;
-          throw new StageFailure('handler', error);
-        }
-        if (next.done) {
-          finished = true;
+      job.attempt++;
+      try {
+        await (failure.stage === 'sink' && job.outputs !== undefined ? this.emitter.redeliver(job) : this.attempt(job));
+        return;
+      } catch (error) {
+        failure = asFailure(error);
+        if (!this.policy.canRetry(job, failure)) {
+          job.failure ??= failure;
           return;
         }
-        await this.emitValue(job, next.value, 0);
       }
-    } finally {
-      if (!finished) await it.return?.();
     }
   }
 
-  private emitValue(job: Job | null, value: unknown, from: number): void | Promise<void> {
-    if (!this.hasDeferred) return this.emitPlain(value, from);
-    const sinks = this.sinks;
-    for (let i = from; i < sinks.length; i++) {
-      let result: unknown;
-      if (this.deferred[i]) {
-        job!.pending++;
-        try {
-          result = (sinks[i] as DeferredSink)[deliver](value, job!);
-        } catch (error) {
-          job!.pending--;
-          throw new StageFailure('sink', error);
-        }
-        if (isThenable(result)) {
-          const next = i + 1;
-          return Promise.resolve(result).then(
-            () => this.emitValue(job, value, next),
-            (error: unknown) => {
-              job!.pending--;
-              throw new StageFailure('sink', error);
-            },
-          );
-        }
-      } else {
-        try {
-          result = (sinks[i] as PlainSink)(value);
-        } catch (error) {
-          throw new StageFailure('sink', error);
-        }
-        if (isThenable(result)) {
-          const next = i + 1;
-          return Promise.resolve(result).then(() => this.emitValue(job, value, next), rethrowSink);
-        }
-      }
-    }
-    this.stats.out++;
-  }
+  // --- 5. emitted, 6. settled ---
 
-  /** emitValue for snaps whose sinks are all plain functions: the hot path. */
-  private emitPlain(value: unknown, from: number): void | Promise<void> {
-    const sinks = this.sinks as readonly PlainSink[];
-    for (let i = from; i < sinks.length; i++) {
-      let result: unknown;
-      try {
-        result = sinks[i]!(value);
-      } catch (error) {
-        throw new StageFailure('sink', error);
-      }
-      if (result !== undefined && isThenable(result)) {
-        const next = i + 1;
-        return Promise.resolve(result).then(() => this.emitPlain(value, next), rethrowSink);
-      }
-    }
-    this.stats.out++;
-  }
-
-  // --- completion, acknowledgement and failure ---
-
-  /** The job's emission phase ended successfully. */
+  /** The job's emission phase ended (successfully or not). */
   private emitted(job: Job): void {
-    this.inflight--;
+    this.admission.inflight--;
     if (job.pending > 1) {
       job.counted = true;
-      this.outstanding++;
+      this.admission.outstanding++;
     }
     job.done();
     this.wake();
   }
 
-  private emitFailed(job: Job, error: unknown): void {
-    job.failure ??= error instanceof StageFailure ? error : new StageFailure('handler', error);
-    this.emitted(job);
-  }
-
-  /** Every completion of the job arrived (Job.done reached 0). */
+  /** Every completion of the job arrived (`Job.done` reached 0). */
   settled(job: Job): void {
+    const failure = job.failure;
+    if (failure !== undefined && !job.abandoned && failure.stage === 'sink' && job.redo !== undefined && this.policy.canRetry(job, failure)) {
+      // A deferred sink failed after emission: deliver again what failed, still counted outstanding.
+      if (!job.counted) {
+        job.counted = true;
+        this.admission.outstanding++;
+      }
+      job.failure = undefined;
+      job.pending = 1;
+      void this.retry(job, failure).then(() => job.done());
+      return;
+    }
     if (job.counted) {
       job.counted = false;
-      this.outstanding--;
+      this.admission.outstanding--;
     }
-    if (job.failure === undefined) {
+    if (job.abandoned) {
+      if (this.debug) this.logger.debug(this.location(job), 'message abandoned by the stop, unacknowledged');
+    } else if (failure === undefined) {
       acknowledge(job.deliveries);
-      if (this.debug) this.logger.debug({ snap: this.name }, 'message done');
+      if (this.debug) this.logger.debug('message done');
     } else {
-      this.failed(job, job.failure);
+      this.giveUp(job, failure);
     }
     this.wake();
   }
 
-  private failed(job: Job, failure: StageFailure): void {
-    const policy = this.definition.options.errors;
-    const fromSource = job.input instanceof FailedItem;
-    if (policy.kind === 'retry' && job.attempt < policy.attempts && !fromSource) {
-      this.stats.retries++;
-      const delay = policy.backoffMs * 2 ** (job.attempt - 1);
-      this.logger.warn({ err: failure.error, attempt: job.attempt, delayMs: delay, ...this.location(job) }, 'message failed, retrying');
-      job.attempt++;
-      job.failure = undefined;
-      job.pending = 1;
-      this.inflight++;
-      setTimeout(() => this.attempt(job), delay);
-      return;
-    }
+  /** The message failed for good: skip it, send it to the dead-letter sink, or fail the stream. */
+  private giveUp(job: Job, failure: StageFailure): void {
     this.stats.errors++;
     const location = this.location(job);
     const error = new SnapError(stageCodes[failure.stage], this.name, failure.error, location);
-    if (policy.kind === 'skip') {
+    const { kind, deadLetter } = this.policy.resolved;
+    if (kind === 'skip') {
       this.stats.skipped++;
-      this.logger.warn({ err: error, ...location }, 'message skipped after error');
+      this.logger.warn({ code: error.code, error: error.message, ...location }, 'message skipped after error');
+      if (this.debug) this.logger.debug({ err: error }, 'skipped message error');
       acknowledge(job.deliveries);
       return;
     }
-    if (policy.deadLetter !== undefined) {
-      this.deadLetter(job, error, policy.deadLetter);
+    if (deadLetter !== undefined) {
+      this.sendToDeadLetter(job, error, deadLetter);
       return;
     }
     this.run.fail(error);
@@ -568,7 +479,7 @@ export class Runner {
   private location(job: Job): MessageMeta {
     const input = job.input;
     if (input instanceof FailedItem) return { ...input.meta };
-    const first = Array.isArray(input) && this.definition.options.batch !== undefined ? input[0] : input;
+    const first = this.batcher !== null && Array.isArray(input) ? input[0] : input;
     const { topic, partition, offset, key } = job.origin.meta(first);
     const location: { topic?: string; partition?: number; offset?: string | number | bigint; key?: unknown } = {};
     if (topic !== undefined) location.topic = topic;
@@ -578,22 +489,28 @@ export class Runner {
     return location;
   }
 
-  private deadLetter(job: Job, error: SnapError, sink: Sink): void {
+  private sendToDeadLetter(job: Job, error: SnapError, sink: Sink): void {
     const input = job.input;
     const letter =
       input instanceof FailedItem
         ? new DeadLetter(this.name, input.raw, error, job.attempt, input.meta, input.raw)
         : new DeadLetter(this.name, input, error, job.attempt, this.location(job));
-    this.logger.warn({ err: error, ...letter.meta }, 'message sent to dead letter after error');
-    this.outstanding++;
+    this.logger.warn({ code: error.code, error: error.message, ...letter.meta }, 'message sent to dead letter after error');
+    if (this.debug) this.logger.debug({ err: error }, 'dead-lettered message error');
+    this.admission.outstanding++;
+    let finished = false;
     const finish = (): void => {
-      this.outstanding--;
+      if (finished) return;
+      finished = true;
+      this.admission.outstanding--;
       this.stats.deadLettered++;
       acknowledge(job.deliveries);
       this.wake();
     };
     const fail = (cause: unknown): void => {
-      this.outstanding--;
+      if (finished) return;
+      finished = true;
+      this.admission.outstanding--;
       this.run.fail(new SnapError('SNOOPY_SNAP_SINK', this.name, cause, letter.meta));
       this.wake();
     };

@@ -1,0 +1,74 @@
+import type { Delivery, Origin } from './job.js';
+
+/** A full or due batch, taken out of the batcher. */
+export interface Batch {
+  readonly items: unknown[];
+  readonly deliveries: (Delivery | null)[];
+  readonly origin: Origin;
+}
+
+/**
+ * Collects a snap's messages into arrays of up to `size`. The first message of a batch starts a
+ * timer of `ms`; when it fires the partial batch is due and `onDue` is called (the runner hands
+ * it on once it has capacity). `cancel()` stops the timer and drops what was collected: after a
+ * failure under `errors: 'stop'` those messages are neither handled nor acknowledged.
+ */
+export class Batcher {
+  private items: unknown[] = [];
+  private deliveries: (Delivery | null)[] = [];
+  private origin: Origin | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** The timer fired: the partial batch should go as soon as the snap has room. */
+  due = false;
+
+  constructor(
+    readonly size: number,
+    private readonly ms: number,
+    private readonly onDue: () => void,
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Adds one message; true when the batch is now full (take it). */
+  add(item: unknown, delivery: Delivery | null, origin: Origin): boolean {
+    const n = this.items.push(item);
+    this.deliveries.push(delivery);
+    if (n === 1) {
+      this.origin = origin;
+      if (this.size > 1) this.timer = setTimeout(this.fire, this.ms);
+    }
+    return n >= this.size;
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    this.due = true;
+    this.onDue();
+  };
+
+  /** Takes what was collected (the caller checked it is not empty) and stops the timer. */
+  take(): Batch {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.due = false;
+    const batch = { items: this.items, deliveries: this.deliveries, origin: this.origin! };
+    this.items = [];
+    this.deliveries = [];
+    this.origin = null;
+    return batch;
+  }
+
+  /** Stops the timer and drops the partial batch; returns how many messages were dropped. */
+  cancel(): number {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.due = false;
+    const dropped = this.items.length;
+    this.items = [];
+    this.deliveries = [];
+    this.origin = null;
+    return dropped;
+  }
+}
