@@ -15,7 +15,7 @@ export interface SourceProgress {
 
 export interface DataSourceEvents<S = unknown> {
   progress: SourceProgress;
-  /** A checkpoint was stored (every item read before it was acknowledged). */
+  /** A checkpoint holds: every item read before it was acknowledged (with a store: it was stored). */
   state: { readonly checkpoint: S };
 }
 
@@ -96,7 +96,10 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
     this.pendingState = { value: checkpoint };
   }
 
-  /** The last stored checkpoint (loaded from the `stateStore` before the first read). */
+  /**
+   * Where reading continues: the stored checkpoint before the first read (from the
+   * `stateStore`), then the last one `read` recorded. Storing waits for acknowledgements.
+   */
   get checkpoint(): S | undefined {
     return this.current;
   }
@@ -129,9 +132,10 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
     return this.options.stateStore === undefined ? new SourceIterator<T, S>(this.access()) : new AckingIterator<T, S>(this.access());
   }
 
-  /** Closes the source (calls `close()` once) unless it already was. */
+  /** Closes the source (calls `close()` once) unless it already was, and waits for checkpoint writes. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.finish();
+    await this.stateWrites;
   }
 
   private access(): SourceAccess<T, S> {
@@ -141,6 +145,8 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
       takeState: () => {
         const s = this.pendingState;
         this.pendingState = undefined;
+        // The next read continues from here; storing it waits for the acknowledgements.
+        if (s !== undefined) this.current = s.value;
         return s;
       },
       commit: (checkpoint, persist) => this.commit(checkpoint, persist),
@@ -162,17 +168,16 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
   }
 
   private commit(checkpoint: S, persist: boolean): void {
-    this.current = checkpoint;
     if (this.listeners.has('state')) this.listeners.emit('state', { checkpoint }, this.logger);
     const store = this.options.stateStore;
     if (!persist || store === undefined) return;
     const key = this.stateKey();
-    this.stateWrites = this.stateWrites.then(() =>
-      store.set(key, checkpoint).then(
-        () => undefined,
-        (error: unknown) => this.logger.warn({ err: error, code: (error as { code?: string }).code }, 'storing the checkpoint failed'),
-      ),
+    // The cache applies writes in order and its reads see queued writes at once.
+    const write = store.set(key, checkpoint).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: error, code: (error as { code?: string }).code }, 'storing the checkpoint failed'),
     );
+    this.stateWrites = Promise.all([this.stateWrites, write]).then(() => undefined);
   }
 
   private async readWithRetry(n: number): Promise<readonly T[] | null> {
