@@ -297,7 +297,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     let bound = parsePosition(own);
     const [other] = await this.query<{ txid: string; seq: string }>(
       'sweep',
-      `SELECT txid::text AS txid, seq::text AS seq FROM ${this.schema}.checkpoints ORDER BY txid, seq LIMIT 1`,
+      `SELECT k.txid::text AS txid, k.seq::text AS seq FROM ${this.schema}.checkpoints AS k ORDER BY k.txid, k.seq LIMIT 1`,
     );
     if (other !== undefined && comparePositions([other.txid, other.seq], bound) < 0) bound = [other.txid, other.seq];
     let total = 0;
@@ -331,9 +331,9 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
       rows = await this.query<ChangeRow>(
         'changes: poll',
         `SELECT seq::text, txid::text, at, table_name, op, key, old_row, new_row, changed, request_id
-           FROM ${this.schema}.changes
-          WHERE (txid, seq) > ($1::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY txid, seq LIMIT $3`,
+           FROM ${this.schema}.changes AS c
+          WHERE (c.txid, c.seq) > ($1::xid8, $2::bigint) AND c.txid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY c.txid, c.seq LIMIT $3`,
         [txid, seq, this.options.batch],
       );
     } catch (error) {
@@ -387,6 +387,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         this.waker.wake();
       };
       const onError = (error: Error): void => {
+        if (released) return;
         this.counters.listenerErrors++;
         this.logger.warn({ code: 'SNOOPY_PG_QUERY', pgCode: (error as { code?: string }).code }, 'LISTEN connection lost, polling until it is back');
         if (this.listener?.client === client) this.listener = undefined;
@@ -397,7 +398,9 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         if (released) return;
         released = true;
         client.removeListener('notification', onNotification);
-        client.removeListener('error', onError);
+        // A broken connection is destroyed, not pooled, and may still emit (57P01, then
+        // "terminated unexpectedly"): keep a listener on it so that is no uncaught error.
+        if (error === undefined) client.removeListener('error', onError);
         client.release(error);
       };
       client.on('notification', onNotification);
