@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
+/** One line: the code, the message, and the cause's message when the message does not already say it. */
+function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return `snoopy: ${String(err)}`;
+  const code = (err as { code?: unknown }).code;
+  let line = `snoopy: ${typeof code === 'string' && code.startsWith('SNOOPY_') ? `${code}: ` : ''}${err.message}`;
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  if (cause && !err.message.includes(cause)) line += `: ${cause}`;
+  if (process.env.SNOOPY_LOG_LEVEL === 'debug' || process.env.SNOOPY_LOG_LEVEL === 'trace') line += `\n${err.stack ?? ''}`;
+  return line;
+}
+
 const controller = new AbortController();
 let signals = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -20,7 +31,7 @@ main(process.argv.slice(2), {
 }).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    process.stderr.write(`snoopy: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${describeFailure(err)}\n`);
     process.exitCode = 1;
   },
 );

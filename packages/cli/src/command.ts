@@ -13,6 +13,8 @@ export interface Command {
   readonly usage: string;
   /** Runs the command; resolves with the exit code. Throw a `UsageError` for a bad command line. */
   run(argv: readonly string[], io: CommandIo): Promise<number>;
+  /** The `--help` text when it depends on the arguments (`snoopy run <module> --help`). @default usage */
+  help?(argv: readonly string[]): Promise<string>;
 }
 
 export interface CommandIo {

@@ -20,11 +20,12 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return 2;
   }
   const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
-    return 0;
-  }
   try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const text = command.help ? await command.help(rest) : command.usage;
+      io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      return 0;
+    }
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string } | null)?.code?.startsWith?.('ERR_PARSE_ARGS')) {

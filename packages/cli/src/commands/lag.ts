@@ -48,12 +48,12 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
       const ends = await admin.fetchTopicOffsets(topic).catch((err: unknown) => {
         throw new CliError('SNOOPY_CLI_KAFKA', `Could not fetch the end offsets of ${topic} at ${brokers}`, { cause: err });
       });
-      for (const p of [...partitions].sort((a, b) => a.partition - b.partition)) {
-        const bounds = ends.find((e) => e.partition === p.partition);
-        const end = Number(bounds?.high ?? 0);
-        const at = Number(p.offset);
+      // Every partition of the topic: one the group never committed on lags by all it holds.
+      for (const bounds of [...ends].sort((a, b) => a.partition - b.partition)) {
+        const end = Number(bounds.high);
+        const at = Number(partitions.find((p) => p.partition === bounds.partition)?.offset ?? -1);
         const has = Number.isFinite(at) && at >= 0;
-        rows.push({ topic, partition: p.partition, committed: has ? at : null, end, lag: Math.max(0, end - (has ? at : Number(bounds?.low ?? 0))) });
+        rows.push({ topic, partition: bounds.partition, committed: has ? at : null, end, lag: Math.max(0, end - (has ? at : Number(bounds.low))) });
       }
     }
     const total = rows.reduce((n, r) => n + r.lag, 0);
