@@ -22,7 +22,7 @@ export interface FeedClient<T extends object> extends AsyncDisposable {
 interface RpcResponse {
   jsonrpc?: unknown;
   result?: unknown;
-  error?: { code?: unknown; message?: unknown; data?: { code?: unknown } };
+  error?: { code?: unknown; message?: unknown; data?: { code?: unknown; retriable?: unknown } };
 }
 
 /** A client of the feed served at `url` (`server.url`). */
@@ -66,7 +66,7 @@ export function feedClient<T extends object = Record<string, unknown>>(url: stri
     if (body.error !== undefined) {
       const rpcCode = typeof body.error.code === 'number' ? body.error.code : undefined;
       const remoteCode = typeof body.error.data?.code === 'string' ? body.error.data.code : undefined;
-      throw new FeedRpcError(`Feed client ${method}: ${String(body.error.message)}`, { rpcCode, remoteCode, status: response.status }, { retriable: remoteCode === 'SNOOPY_FEED_STORE' });
+      throw new FeedRpcError(`Feed client ${method}: ${String(body.error.message)}`, { rpcCode, remoteCode, status: response.status }, { retriable: body.error.data?.retriable === true });
     }
     return body.result;
   }
