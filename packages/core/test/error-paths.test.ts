@@ -159,6 +159,54 @@ suite('retries keep order and capacity', () => {
   });
 });
 
+suite('the plain window (concurrency > 1, nothing to acknowledge)', () => {
+  it('keeps input order over an async source, skips failures in place and finishes the window at the end', async () => {
+    const r = new Registry();
+    const { source, pulled } = counted(Array.from({ length: 40 }, (_, i) => i));
+    const out: number[] = [];
+    let running = 0;
+    let most = 0;
+    let maxAhead = 0;
+    r.snap(source, { concurrency: 4, errors: 'skip', sink: (v: number) => void out.push(v) })(async (n: number) => {
+      running++;
+      most = Math.max(most, running);
+      maxAhead = Math.max(maxAhead, pulled() - out.length);
+      for (let k = 0; k < (n * 7) % 5; k++) await sleep(0);
+      running--;
+      if (n % 10 === 3) throw new Error(`bad ${n}`);
+      return n;
+    });
+    const summary = await within(r.stream(opts), 20_000, 'stream()');
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((n) => n % 10 !== 3);
+    expect(out).toEqual(expected);
+    expect(summary).toMatchObject({ in: 40, out: 36, errors: 4 });
+    expect(most).toBeLessThanOrEqual(4);
+    // Never more than the window (plus the item being pulled, plus skipped ones) ahead of the sink.
+    expect(maxAhead).toBeLessThanOrEqual(4 + 1 + 4);
+  });
+
+  it('on abort finishes what is in the window, in order, and resolves', async () => {
+    const r = new Registry();
+    const controller = new AbortController();
+    const out: number[] = [];
+    let started = 0;
+    r.snap(
+      (async function* () {
+        for (let i = 0; ; i++) yield i;
+      })(),
+      { concurrency: 8, sink: (v: number) => void out.push(v) },
+    )(async (n: number) => {
+      started++;
+      if (started === 50) controller.abort();
+      await sleep(1);
+      return n;
+    });
+    const summary = await within(r.stream({ ...opts, signal: controller.signal }), 20_000, 'stream()');
+    expect(summary.reason).toBe('abort');
+    expect(out).toEqual(Array.from({ length: started }, (_, i) => i));
+  });
+});
+
 suite('what is retried', () => {
   it('does not retry an error that says it is not retriable', async () => {
     const r = new Registry();

@@ -2,7 +2,7 @@ import { SnapError } from '../errors.js';
 import { ack, describe, type Acknowledging, type Describing, type MessageMeta } from '../protocol.js';
 import type { Source } from '../options.js';
 import type { Delivery, Origin } from './job.js';
-import type { RunControl, Runner } from './runner.js';
+import { windowFull, type RunControl, type Runner } from './runner.js';
 import { asyncYieldMask, syncYieldMask, yieldToEventLoop } from './event-loop.js';
 
 const empty: MessageMeta = Object.freeze({});
@@ -55,7 +55,11 @@ export class Pump implements Origin {
       this.run.fail(new SnapError('SNOOPY_SOURCE_FAILED', this.snaps, error));
     } finally {
       this.pulling = false;
-      for (const runner of this.runners) runner.sourceEnded();
+      for (const runner of this.runners) {
+        // Messages still in a plain window finish in order (or are abandoned if the stream halted).
+        await runner.drainWindow();
+        runner.sourceEnded();
+      }
     }
   }
 
@@ -93,6 +97,14 @@ export class Pump implements Origin {
     await Promise.race([closing, bound]);
   }
 
+  /**
+   * Whether `runner` may take this source's items by `pushPlain`: nothing to acknowledge, and
+   * under concurrency no keys (the plain window keeps total order, stricter than per key).
+   */
+  private plainFor(runner: Runner): boolean {
+    return runner.plain && this.acker === undefined && (runner.concurrency === 1 || this.describer === undefined);
+  }
+
   private canPush(): boolean {
     const runners = this.runners;
     for (let i = 0; i < runners.length; i++) if (!runners[i]!.hasCapacity()) return false;
@@ -115,7 +127,7 @@ export class Pump implements Origin {
   private async pullArray(items: readonly unknown[]): Promise<void> {
     const run = this.run;
     const runner = this.runners[0]!;
-    const plain = runner.plain;
+    const plain = this.plainFor(runner);
     for (let i = 0; i < items.length; i++) {
       if (run.stopping) return;
       while (!runner.hasCapacity()) {
@@ -123,7 +135,16 @@ export class Pump implements Origin {
         if (run.stopping) return;
       }
       if (plain) {
-        const pending = runner.pushPlain(items[i], this);
+        let pending = runner.pushPlain(items[i], this);
+        if (pending === windowFull) {
+          // The window's oldest message: awaited here, as a hand-written window awaits its head.
+          const head = runner.takeWindowHead();
+          try {
+            pending = runner.emitTaken(await head, false);
+          } catch (error) {
+            pending = runner.emitTaken(error, true);
+          }
+        }
         if (pending !== undefined) await pending;
       } else runner.push(items[i], null, this);
       if ((i & syncYieldMask) === syncYieldMask) await yieldToEventLoop();
@@ -160,7 +181,7 @@ export class Pump implements Origin {
       const runner = runners[0]!;
       if (run.stopping) return;
       let count = 0;
-      if (runner.plain) {
+      if (this.plainFor(runner)) {
         // Whenever pushPlain returns (and its promise, if any, settles) the snap has capacity.
         for (;;) {
           // A source that answers from a buffer resolves at once: let timers, I/O and signals in.
@@ -175,7 +196,16 @@ export class Pump implements Origin {
           }
           // An item pulled after the stream began to stop is not processed, hence never acknowledged.
           if (run.stopping) return;
-          const pending = runner.pushPlain(next.value, this);
+          let pending = runner.pushPlain(next.value, this);
+          if (pending === windowFull) {
+            // The window's oldest message: awaited here, as a hand-written window awaits its head.
+            const head = runner.takeWindowHead();
+            try {
+              pending = runner.emitTaken(await head, false);
+            } catch (error) {
+              pending = runner.emitTaken(error, true);
+            }
+          }
           if (pending !== undefined) {
             await pending;
             if (run.stopping) return;

@@ -34,6 +34,11 @@ export interface SnapDefinition {
 
 type PlainSink = (value: unknown) => unknown;
 
+const noop = (): void => {};
+
+/** `pushPlain`'s answer when the plain window is full: the pump awaits `takeWindowHead()` and calls `emitTaken`. */
+export const windowFull: unique symbol = Symbol('window full');
+
 const rethrowHandler = (error: unknown): never => {
   throw asFailure(error, 'handler');
 };
@@ -59,8 +64,12 @@ export class Runner implements JobOwner {
   /** Known number of messages the sources hold, for progress bars; undefined when unknown. */
   total: number | undefined = 0;
   readonly admission: Admission;
-  /** Sequential, plain sinks, no context, no retries: sources without acknowledgement may use `pushPlain`. */
+  /**
+   * Plain sinks, no context, no retries, no batches: a source that needs no acknowledgement (and
+   * describes no keys, when concurrency > 1) may use `pushPlain`, the path without jobs.
+   */
   readonly plain: boolean;
+  readonly concurrency: number;
 
   private readonly handler: (...args: any[]) => unknown;
   private readonly wantsContext: boolean;
@@ -70,6 +79,16 @@ export class Runner implements JobOwner {
   private readonly lanes: KeyLanes | null;
   private readonly debug: boolean;
   private openSources = 0;
+  /**
+   * The plain path's ordered window under concurrency > 1: messages whose handler is running (or
+   * returned), oldest first, with their handler results (promises). It is emitted from the head:
+   * the same ordered window of promises a user would write by hand. Counted in `inflight`.
+   */
+  private windowItems: unknown[] = [];
+  private windowResults: unknown[] = [];
+  private windowHead = 0;
+  private windowOrigin: Origin | null = null;
+  private takenItem: unknown = undefined;
 
   constructor(
     readonly definition: SnapDefinition,
@@ -86,7 +105,10 @@ export class Runner implements JobOwner {
     this.batcher = o.batch === undefined ? null : new Batcher(o.batch.size, o.batch.ms, () => this.wake());
     this.lanes = o.concurrency > 1 ? new KeyLanes() : null;
     this.debug = logger.isLevelEnabled('debug');
-    this.plain = o.concurrency === 1 && this.batcher === null && !this.emitter.hasDeferred && !this.wantsContext && !this.emitter.collect;
+    this.concurrency = o.concurrency;
+    // The window keeps order across everything pushed into it: one source only.
+    this.plain =
+      this.batcher === null && !this.emitter.hasDeferred && !this.wantsContext && !this.emitter.collect && (o.concurrency === 1 || definition.sources.length === 1);
   }
 
   summary(): SnapSummary {
@@ -168,7 +190,7 @@ export class Runner implements JobOwner {
    * `push` for a `plain` snap and an item nobody acknowledges: no job unless it fails. Returns a
    * promise when the message went asynchronous; the snap has capacity again when it settles.
    */
-  pushPlain(item: unknown, origin: Origin): Promise<void> | undefined {
+  pushPlain(item: unknown, origin: Origin): Promise<void> | typeof windowFull | undefined {
     if (item instanceof FailedItem) {
       this.push(item, null, origin);
       return this.admission.hasCapacity() ? undefined : this.capacity();
@@ -180,6 +202,16 @@ export class Runner implements JobOwner {
       result = this.handler(item);
     } catch (error) {
       return this.plainFailed(item, origin, new StageFailure('handler', error));
+    }
+    if (this.concurrency > 1 && (this.windowHead < this.windowItems.length || isThenable(result))) {
+      // Concurrency: the result waits its turn in the ordered window. A rejection is handled when
+      // the message reaches the head; until then it must not count as unhandled.
+      if (isThenable(result)) result.then(undefined, noop);
+      this.admission.inflight++;
+      this.windowItems.push(item);
+      this.windowResults.push(result);
+      this.windowOrigin = origin;
+      return this.windowItems.length - this.windowHead >= this.concurrency ? windowFull : undefined;
     }
     let pending: void | Promise<void>;
     try {
@@ -216,6 +248,69 @@ export class Runner implements JobOwner {
     }
     this.admission.inflight--;
     if (this.admission.waiting) this.wake();
+  }
+
+  /**
+   * The window is full: takes its oldest message out and returns its handler's result. The pump
+   * awaits that itself (one hop, as a hand-written window does) and hands it to `emitTaken`.
+   */
+  takeWindowHead(): unknown {
+    const i = this.windowHead++;
+    this.takenItem = this.windowItems[i];
+    const result = this.windowResults[i];
+    this.windowItems[i] = undefined;
+    this.windowResults[i] = undefined;
+    if (this.windowHead === this.windowItems.length) {
+      this.windowItems.length = 0;
+      this.windowResults.length = 0;
+      this.windowHead = 0;
+    } else if (this.windowHead >= 1024) {
+      this.windowItems = this.windowItems.slice(this.windowHead);
+      this.windowResults = this.windowResults.slice(this.windowHead);
+      this.windowHead = 0;
+    }
+    return result;
+  }
+
+  /** Emits the message taken by `takeWindowHead` once its handler settled (`failed`: it threw). */
+  emitTaken(value: unknown, failed: boolean): Promise<void> | undefined {
+    const item = this.takenItem;
+    this.takenItem = undefined;
+    let emitting: void | Promise<void>;
+    try {
+      if (failed) throw new StageFailure('handler', value);
+      if (this.run.halt.aborted) {
+        this.abandonPlain();
+        return undefined;
+      }
+      emitting = this.emitter.result(null, value);
+    } catch (error) {
+      this.admission.inflight--;
+      return this.plainFailed(item, this.windowOrigin!, error);
+    }
+    if (emitting !== undefined) {
+      this.admission.inflight--;
+      return this.finishPlain(item, this.windowOrigin!, undefined, emitting);
+    }
+    this.admission.inflight--;
+    if (this.admission.waiting) this.wake();
+    return undefined;
+  }
+
+  /** The source ended or stops: emit what is left in the plain window, in order. */
+  async drainWindow(): Promise<void> {
+    while (this.windowHead < this.windowItems.length) {
+      const result = this.takeWindowHead();
+      let value: unknown;
+      let failed = false;
+      try {
+        value = await result;
+      } catch (error) {
+        value = error;
+        failed = true;
+      }
+      await this.emitTaken(value, failed);
+    }
   }
 
   private abandonPlain(): void {
