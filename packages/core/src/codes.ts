@@ -34,6 +34,8 @@ export const errorCodes = {
   SNOOPY_KAFKA_COMMIT: { retriable: true, summary: 'Committing offsets failed' },
   SNOOPY_KAFKA_ADMIN: { retriable: true, summary: 'An admin operation (create topic, metadata) failed' },
   SNOOPY_KAFKA_TRANSACTION: { retriable: false, summary: 'A Kafka transaction failed or was aborted' },
+  // kafka (issue 8)
+  SNOOPY_KAFKA_TOPIC_MISSING: { retriable: false, summary: 'A consumed topic does not exist (create it, or give the Topic `create: true`)' },
   // connect
   SNOOPY_CONNECT_RECORD_TOO_LARGE: { retriable: false, summary: 'A record encodes to more bytes than a buffered writer\'s maxBytes' },
   SNOOPY_CONNECT_SEND: { retriable: false, summary: 'A buffered writer\'s batch failed with a non-retriable error or on every attempt' },

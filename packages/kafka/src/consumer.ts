@@ -1,12 +1,17 @@
 import kafka from '@confluentinc/kafka-javascript';
-import type { KafkaConsumer as NativeConsumer, LibrdKafkaError, Message as NativeMessage, TopicPartition, TopicPartitionOffset } from '@confluentinc/kafka-javascript';
-import { SnoopyError, type Completion, type ErrorCode, type Logger, type MessageMeta } from '@snoopy/core';
+import type { KafkaConsumer as NativeConsumer, LibrdKafkaError, Message as NativeMessage } from '@confluentinc/kafka-javascript';
+import { SnoopyError, type ErrorCode, type Logger, type MessageMeta } from '@snoopy/core';
+import { createTopic } from './admin.js';
+import { OffsetCommitter, TransactionCommitter } from './commit.js';
 import { bootstrapOf, consumerSettings, splitTopicLevel, type KafkaConfig } from './conf.js';
+import { DeadLetters } from './dead-letter.js';
 import { KafkaError, isTransient, nativeCodes, wrapNative } from './errors.js';
+import { Fetcher } from './fetch.js';
 import { ConsumedMessage, UndecodableMessage, headersFromNative, type KafkaMessage } from './message.js';
 import { PartitionOffsets } from './offsets.js';
 import { consumerConfigDefaults, type ResolvedTopicOptions } from './options.js';
 import type { TopicProducer } from './producer.js';
+import { Rebalancer } from './rebalance.js';
 
 /** Counters of one Topic's consumers. */
 export interface ConsumerStats {
@@ -16,9 +21,9 @@ export interface ConsumerStats {
   yielded: number;
   /** Items acknowledged by core. */
   acked: number;
-  /** Offset commits that succeeded (or transactions that carried offsets). */
+  /** Offset commits the broker accepted (or transactions that carried offsets). */
   commits: number;
-  /** Offset commits that failed (they are retried on the next interval). */
+  /** Offset commits that failed (retried with the next commit; see `SNOOPY_KAFKA_COMMIT`). */
   commitErrors: number;
   /** Duration of the last commit in milliseconds. */
   lastCommitMs: number;
@@ -31,6 +36,8 @@ export interface ConsumerStats {
   revoked: number;
   /** Messages dropped because their partition had been revoked or they were redelivered. */
   stale: number;
+  /** Times a partition was paused because it held `maxUnackedPerPartition` unacknowledged messages. */
+  capped: number;
 }
 
 export type ConsumedItem<V, K> = KafkaMessage<V, K> | UndecodableMessage;
@@ -41,20 +48,23 @@ export interface ConsumerSetup<V, K> {
   readonly options: ResolvedTopicOptions<V, K>;
   readonly log: Logger;
   readonly stats: ConsumerStats;
-  /** Partitions this Topic has been assigned before: the `offset` option applies only once. */
+  /** Partitions this Topic has been assigned before: `offset`/`replay` apply only once. */
   readonly seen: Set<number>;
   /** The producer that writes dead letters (the Topic's own, non-transactional). */
   readonly deadLetterProducer: () => TopicProducer;
-  /** The output Topic's transactional producer when this Topic is the source of an exactly-once snap. */
-  readonly transaction: () => TopicProducer | undefined;
+  /**
+   * Exactly-once: the output Topic's transactional producer, which commits this consumer's
+   * offsets with its transaction. Undefined for at-least-once.
+   */
+  readonly transaction: TopicProducer | undefined;
 }
 
 /**
- * While more than YIELD_IN_FLIGHT items are unacknowledged, the consumer lets the event loop run
+ * While more than YIELD_UNACKED items are unacknowledged, the consumer lets the event loop run
  * after every BURST items it hands out (see `yieldThenNext()`).
  */
 const BURST = 64;
-const YIELD_IN_FLIGHT = 1000;
+const YIELD_UNACKED = 1000;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
@@ -63,45 +73,66 @@ interface Waiter {
   readonly resolve: (ok: boolean) => void;
 }
 
-function startOffset(offset: ResolvedTopicOptions<unknown, unknown>['offset']): number | undefined {
-  if (offset === undefined) return undefined;
-  if (offset === 'earliest') return -2;
-  if (offset === 'latest') return -1;
-  return offset;
-}
-
 /**
- * @internal One group member reading one topic: fetches in batches, hands out decoded messages,
- * tracks acknowledgements per partition, commits the contiguous acknowledged prefix periodically,
- * on revocation and on close (or, for exactly-once, sends it with the output's transaction).
+ * @internal One group member reading one topic. The path of a message, top to bottom:
+ *
+ * 1. `Fetcher` (fetch.ts) reads batches from librdkafka into its buffer and keeps polling while
+ *    core is busy (pausing partitions rather than reading more).
+ * 2. `next()` -> `take()` here: drops messages of revoked partitions, starts tracking the offset
+ *    in its partition's `PartitionOffsets` (offsets.ts), decodes it (`decode()`) into a
+ *    `ConsumedMessage` that carries its tracker, or, when it does not decode, dead-letters it
+ *    (dead-letter.ts) or yields an `UndecodableMessage`.
+ * 3. Core calls `Topic[ack](item)` -> `acknowledge(item)` (message.ts) -> `tracker.ack(offset)`:
+ *    the committable offset moves past the contiguous acknowledged prefix; `acked()` here counts.
+ * 4. `OffsetCommitter` (commit.ts) commits the prefixes every `commitIntervalMs`, on revocation
+ *    (rebalance.ts) and on close; with exactly-once `TransactionCommitter` sends them with the
+ *    output's transaction instead.
+ *
+ * In flight: `unacked` counts this consumer's items handed out and not yet in a committable
+ * prefix; each tracker's `inFlight` counts its partition's share.
  */
 export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
-  private native: NativeConsumer | undefined;
+  native: NativeConsumer | undefined;
+  private fetcher: Fetcher | undefined;
+  private committer: OffsetCommitter | undefined;
+  private transactions: TransactionCommitter | undefined;
+  private readonly rebalancer: Rebalancer;
+  private readonly deadLetters: DeadLetters | undefined;
   private started: Promise<void> | undefined;
   private ready = false;
-  private readonly partitions = new Map<number, PartitionOffsets>();
-  private buffer: NativeMessage[] = [];
-  private head = 0;
-  private fetching = false;
+  readonly partitions = new Map<number, PartitionOffsets>();
   private wake: (() => void) | undefined;
   private error: unknown;
   private stopped = false;
   private barrier: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> | undefined;
-  private transacting: Promise<void> | undefined;
-  private rebalances: Promise<void> = Promise.resolve();
   private waiters: Waiter[] = [];
-  private disconnecting = false;
+  disconnecting = false;
   private closing: Promise<void> | undefined;
   /** Items handed out and not yet part of a committable prefix, over all live partitions. */
-  private inFlight = 0;
-  /** Undecodable messages on their way to the dead-letter topic (acknowledged on delivery). */
-  private deadLettering = 0;
+  private unacked = 0;
   /** Items handed out since the consumer last let the event loop run. */
   private burst = 0;
+  /** The last reason librdkafka gave for leaving the group (max poll interval exceeded...). */
+  private leaveReason: string | undefined;
+  private readonly tracker = { acked: (t: PartitionOffsets, settled: number) => this.acked(t, settled) };
 
-  constructor(private readonly setup: ConsumerSetup<V, K>) {}
+  constructor(private readonly setup: ConsumerSetup<V, K>) {
+    const { topic, options, log, stats, seen } = setup;
+    this.rebalancer = new Rebalancer(this, topic, options as ResolvedTopicOptions<unknown, unknown>, stats, log, seen, (error) => this.fail(error));
+    if (options.deadLetter !== undefined) {
+      this.deadLetters = new DeadLetters(options.deadLetter, setup.deadLetterProducer, log, {
+        delivered: (tracker, offset) => {
+          stats.deadLettered++;
+          tracker.ack(offset);
+        },
+        failed: (error) => {
+          this.fail(error);
+          if (this.waiters.length > 0) this.checkWaiters();
+        },
+      });
+    }
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -109,7 +140,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
 
   next(): Promise<IteratorResult<ConsumedItem<V, K>>> {
     if (this.ready && !this.barrier && this.error === undefined && !this.stopped) {
-      if (++this.burst > BURST && this.inFlight > YIELD_IN_FLIGHT) return this.yieldThenNext();
+      if (++this.burst > BURST && this.unacked > YIELD_UNACKED) return this.yieldThenNext();
       const item = this.take();
       if (item !== undefined) return Promise.resolve({ done: false, value: item });
     }
@@ -119,12 +150,9 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   /**
    * Items from the buffer resolve at once, so a consumer that keeps pulling never returns to the
    * event loop. Delivery reports, which acknowledge the items of a consume-transform-produce
-   * snap, then wait behind whole fetches (the binding hands over at most 100 per event-loop
-   * turn), and unacknowledged items pile up to the snap's `maxPending` and stay there, each
-   * held in memory until its output is delivered (bench/results/kafka.md: 10,000 in flight,
-   * 14% of the pipeline's time in GC). So while many items are unacknowledged, let I/O in every
-   * BURST items. A handler that acknowledges synchronously never reaches the threshold and
-   * never yields.
+   * snap, then wait behind whole fetches, and unacknowledged items pile up to the snap's
+   * `maxPending` (bench/results/kafka.md: 10,000 in flight, 14% of the pipeline's time in GC).
+   * So while many items are unacknowledged, let I/O in every BURST items.
    */
   private yieldThenNext(): Promise<IteratorResult<ConsumedItem<V, K>>> {
     return new Promise((resolve, reject) => {
@@ -152,7 +180,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       if (item !== undefined) return { done: false, value: item };
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        this.fetch();
+        this.fetcher!.fill();
       });
     }
   }
@@ -162,14 +190,69 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     return DONE;
   }
 
-  /** Marks an item done (called through the Topic's `[ack]`); items of revoked partitions are ignored. */
-  ackOffset(tracker: PartitionOffsets, offset: number): void {
-    if (tracker.retired) return;
+  /** Every acknowledgement that counts, from the item's own tracker. */
+  private acked(tracker: PartitionOffsets, settled: number): void {
     this.setup.stats.acked++;
-    const before = tracker.inFlight;
-    tracker.ack(offset);
-    this.inFlight -= before - tracker.inFlight;
+    this.unacked -= settled;
+    if (tracker.capped && tracker.inFlight <= this.setup.options.maxUnackedPerPartition >> 1) this.fetcher?.uncap(tracker);
     if (this.waiters.length > 0) this.checkWaiters();
+  }
+
+  /** @internal RebalanceHost: a tracker for a newly assigned partition. */
+  track(partition: number): PartitionOffsets {
+    const t = new PartitionOffsets(this.setup.topic, partition, this.tracker);
+    this.partitions.set(partition, t);
+    this.fetcher?.assigned(t);
+    this.wakeUp();
+    return t;
+  }
+
+  /** @internal RebalanceHost: stops tracking a partition. */
+  retire(tracker: PartitionOffsets): void {
+    if (tracker.retired) return;
+    this.unacked -= tracker.inFlight;
+    tracker.retired = true;
+    if (this.partitions.get(tracker.partition) === tracker) this.partitions.delete(tracker.partition);
+    if (this.waiters.length > 0) this.checkWaiters();
+  }
+
+  /** @internal RebalanceHost: drains (bounded) and commits partitions before they are revoked. */
+  async settleRevoked(trackers: PartitionOffsets[]): Promise<void> {
+    if (this.transactions) {
+      if (this.transactions.busy) await this.transactions.busy.catch(() => {});
+      await this.transactions.commit(this.setup.options.drainTimeoutMs, 'revoking');
+      return;
+    }
+    await this.waitUntil(() => trackers.every((t) => t.inFlight === 0), this.setup.options.drainTimeoutMs);
+    // A failed commit here is counted and logged; the partitions' next owner reprocesses the rest.
+    await this.committer!.commit(trackers).catch((error: unknown) => this.fail(error));
+  }
+
+  /** @internal RebalanceHost */
+  lostReason(): string | undefined {
+    return this.leaveReason;
+  }
+
+  private settings(config: KafkaConfig): Record<string, unknown> {
+    const { options, log } = this.setup;
+    if (config['enable.auto.commit'] === true || config['enable.auto.commit'] === 'true') {
+      log.warn('enable.auto.commit is ignored: offsets are committed only once messages are processed');
+    }
+    const settings: Record<string, unknown> = {
+      ...consumerConfigDefaults,
+      ...consumerSettings(config),
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      rebalance_cb: this.rebalancer.callback,
+      offset_commit_cb: (err: LibrdKafkaError | undefined, partitions: Array<{ partition: number; offset?: number }>) => this.committer?.result(err, partitions),
+    };
+    // `offset` applies where the group has no committed offset: that is `auto.offset.reset`.
+    if (options.offset === 'earliest' || options.offset === 'latest') settings['auto.offset.reset'] = options.offset;
+    if (this.setup.transaction && config['partition.assignment.strategy'] === undefined) {
+      // Exactly-once keeps the eager protocol: a revocation commits the transaction for all partitions.
+      settings['partition.assignment.strategy'] = 'range,roundrobin';
+    }
+    return settings;
   }
 
   private async start(): Promise<void> {
@@ -180,63 +263,103 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       throw new KafkaError(
         'SNOOPY_KAFKA_CONFIG',
         `Consuming topic ${topic} needs \`group.id\` in the Topic's config or in Conf(), got ${groupId === undefined ? 'none' : JSON.stringify(groupId)}`,
+        { property: 'group.id' },
       );
     }
-    if (config['enable.auto.commit'] === true || config['enable.auto.commit'] === 'true') {
-      log.warn('enable.auto.commit is ignored: offsets are committed only once messages are processed');
-    }
-    const settings: Record<string, unknown> = {
-      ...consumerConfigDefaults,
-      ...consumerSettings(config),
-      'enable.auto.commit': false,
-      'enable.auto.offset.store': false,
-      rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => {
-        this.rebalances = this.rebalances.then(() => this.rebalance(err, assignment)).catch((error: unknown) => {
-          log.error({ err: error }, 'rebalance handling failed');
-        });
-      },
-    };
-    const transaction = this.setup.transaction();
-    if (transaction) {
-      // Exactly-once needs the eager protocol: a revocation commits every partition's offsets.
-      delete settings['partition.assignment.strategy'];
-      await transaction.connect();
-    }
+    const settings = this.settings(config);
+    if (this.setup.transaction) await this.setup.transaction.connect();
     const [globalConf, topicConf] = splitTopicLevel(settings);
     const native = new kafka.KafkaConsumer(globalConf as never, topicConf as never);
-    native.on('event.error', (err) => {
-      const transient = isTransient(err);
-      if (err.isFatal) this.fail(wrapNative('SNOOPY_KAFKA_CONSUME', `Consumer of topic ${topic} failed`, err, { topic }));
-      else if (transient) log.debug({ err: err.message, code: err.code }, 'consumer: broker connection problem');
-      else log.warn({ err: err.message, code: err.code }, 'consumer error');
-    });
+    native.on('event.error', (err) => this.onError(err));
     // librdkafka's own logs (with its `debug` setting) go to this logger at debug level.
     native.on('event.log', (entry: { fac?: string; message?: string }) => log.debug({ fac: entry.fac }, entry.message ?? ''));
     const timeoutMs = options.connectTimeoutMs;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new KafkaError('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`));
-      }, timeoutMs + 2000);
-      native.connect({ timeout: timeoutMs }, (err) => {
-        clearTimeout(timer);
-        if (err) reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`, err));
-        else resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new KafkaError('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`));
+        }, timeoutMs + 2000);
+        native.connect({ timeout: timeoutMs }, (err) => {
+          clearTimeout(timer);
+          if (err) reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`, err));
+          else resolve();
+        });
       });
-    }).catch((error: unknown) => {
+      await this.ensureTopic(native, config);
+    } catch (error) {
       native.disconnect(() => {});
       throw error;
-    });
+    }
     native.setDefaultConsumeTimeout(options.fetchTimeoutMs);
     (native as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
-    // A metadata request for the topic itself lets the broker create a missing topic (with
-    // `allow.auto.create.topics`), so the group does not wait for the next metadata refresh.
-    await new Promise<void>((resolve) => native.getMetadata({ topic, timeout: timeoutMs }, () => resolve()));
-    native.subscribe([topic]);
     this.native = native;
+    const maxPoll = Number(config['max.poll.interval.ms'] ?? 300_000);
+    this.fetcher = new Fetcher(native, topic, options.fetchBatchSize, Math.max(50, Math.min(1000, Math.floor(maxPoll / 4))), {
+      wake: () => this.wakeUp(),
+      failed: (err) => this.onFetchError(err),
+      partitions: () => this.partitions.values(),
+    });
+    if (this.setup.transaction) {
+      this.transactions = new TransactionCommitter(this.setup.transaction, this, topic, this.setup.stats, log, options.drainTimeoutMs);
+    } else {
+      this.committer = new OffsetCommitter(native, topic, this.setup.stats, log);
+    }
+    native.subscribe([topic]);
     this.timer = setInterval(() => this.tick(), options.commitIntervalMs);
     this.timer.unref();
     this.ready = true;
-    log.debug({ groupId, exactlyOnce: transaction !== undefined }, 'consumer subscribed');
+    log.debug({ groupId, exactlyOnce: this.transactions !== undefined }, 'consumer subscribed');
+  }
+
+  /**
+   * A topic that does not exist is not created behind the user's back (librdkafka's consumer
+   * would, with `allow.auto.create.topics`): it fails with `SNOOPY_KAFKA_TOPIC_MISSING`, unless
+   * the Topic was made with `create: true`.
+   */
+  private async ensureTopic(native: NativeConsumer, config: KafkaConfig): Promise<void> {
+    const { topic, options } = this.setup;
+    const exists = (): Promise<boolean> =>
+      new Promise((resolve, reject) =>
+        native.getMetadata({ topic, timeout: options.connectTimeoutMs }, (err, metadata) => {
+          if (err) reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not read the metadata of topic ${topic} at ${bootstrapOf(config)}`, err, { topic }));
+          else resolve(metadata.topics.some((t) => t.name === topic && t.partitions.length > 0));
+        }),
+      );
+    if (await exists()) return;
+    if (options.create) {
+      await createTopic(config, topic, undefined, options.connectTimeoutMs);
+      this.setup.log.info('topic created (create: true)');
+      return;
+    }
+    // A topic created a moment ago may not be in every broker's metadata yet: ask again briefly.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (await exists()) return;
+    }
+    throw new KafkaError(
+      'SNOOPY_KAFKA_TOPIC_MISSING',
+      `Topic ${topic} does not exist at ${bootstrapOf(config)}: create it first (topic.create()), or pass \`create: true\` to create it when consuming starts`,
+      { location: { topic } },
+    );
+  }
+
+  private onError(err: LibrdKafkaError): void {
+    const { topic, log } = this.setup;
+    if (err.isFatal) return this.fail(wrapNative('SNOOPY_KAFKA_CONSUME', `Consumer of topic ${topic} failed`, err, { topic }));
+    if (isTransient(err)) return void log.debug({ err: err.message, kafkaCode: err.code }, 'consumer: broker connection problem');
+    if (err.code === nativeCodes.MAX_POLL_EXCEEDED) this.leaveReason = err.message;
+    log.warn({ err: err.message, kafkaCode: err.code }, 'consumer error');
+  }
+
+  private onFetchError(err: LibrdKafkaError): void {
+    const { topic, log } = this.setup;
+    if (err.isFatal) return this.fail(wrapNative('SNOOPY_KAFKA_CONSUME', `Could not consume topic ${topic}`, err, { topic }));
+    if (err.code === nativeCodes.UNKNOWN_TOPIC_OR_PART) {
+      // The topic was deleted while consumed: it is not re-created (allow.auto.create.topics is off).
+      log.warn({ kafkaCode: err.code, err: err.message }, 'the consumed topic does not exist (deleted?); waiting for it');
+      return;
+    }
+    log.debug({ err: err.message, kafkaCode: err.code }, 'consume error');
   }
 
   private fail(error: unknown): void {
@@ -250,57 +373,29 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     wake?.();
   }
 
-  private fetch(): void {
-    const native = this.native;
-    if (this.fetching || this.stopped || native === undefined || this.disconnecting) return;
-    this.fetching = true;
-    native.consume(this.setup.options.fetchBatchSize, (err, messages) => {
-      this.fetching = false;
-      if (err) {
-        if ((err as LibrdKafkaError).isFatal) this.fail(wrapNative('SNOOPY_KAFKA_CONSUME', `Could not consume topic ${this.setup.topic}`, err, { topic: this.setup.topic }));
-        else this.setup.log.debug({ err: err.message, code: err.code }, 'consume error');
-      } else if (messages.length > 0) {
-        this.setup.stats.fetched += messages.length;
-        if (this.head >= this.buffer.length) {
-          this.buffer = messages;
-          this.head = 0;
-        } else {
-          // Keep what is left and append: the array never grows past the unread messages.
-          const rest = this.buffer.slice(this.head);
-          for (const m of messages) rest.push(m);
-          this.buffer = rest;
-          this.head = 0;
-        }
-      }
-      this.wakeUp();
-    });
-  }
-
   /** The next item to hand out, or undefined when the buffer is empty (a fetch is then under way). */
   private take(): ConsumedItem<V, K> | undefined {
-    const buffer = this.buffer;
-    if (buffer.length - this.head <= this.setup.options.fetchBatchSize >> 1) this.fetch();
-    while (this.head < buffer.length) {
-      const m = buffer[this.head]!;
-      buffer[this.head++] = undefined as never;
+    const fetcher = this.fetcher!;
+    const cap = this.setup.options.maxUnackedPerPartition;
+    for (;;) {
+      const m = fetcher.take();
+      if (m === undefined) return undefined;
       const tracker = this.partitions.get(m.partition);
       if (tracker === undefined || tracker.revoking || !tracker.track(m.offset)) {
         this.setup.stats.stale++;
         continue;
       }
-      this.inFlight++;
+      this.unacked++;
+      if (tracker.inFlight >= cap && !tracker.capped) {
+        this.setup.stats.capped++;
+        fetcher.cap(tracker);
+      }
       const item = this.decode(tracker, m);
       if (item !== undefined) {
         this.setup.stats.yielded++;
         return item;
       }
     }
-    if (this.head >= buffer.length && this.head > 0) {
-      this.buffer = [];
-      this.head = 0;
-    }
-    this.fetch();
-    return undefined;
   }
 
   private decode(tracker: PartitionOffsets, m: NativeMessage): ConsumedItem<V, K> | undefined {
@@ -320,154 +415,48 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   }
 
   private undecodable(tracker: PartitionOffsets, m: NativeMessage, part: string, codecName: string, cause: unknown): UndecodableMessage | undefined {
-    const { stats, options, log } = this.setup;
-    stats.decodeErrors++;
+    this.setup.stats.decodeErrors++;
     const location = { topic: m.topic, partition: m.partition, offset: m.offset };
     const code: ErrorCode = cause instanceof SnoopyError && cause.code.startsWith('SNOOPY_CODEC_') ? cause.code : 'SNOOPY_CODEC_DECODE';
     const reason = cause instanceof Error ? cause.message : String(cause);
     const error = new SnoopyError(code, `Could not decode the ${part} of a message with codec ${codecName}: ${reason}`, { cause, location });
     const headers = headersFromNative(m.headers);
-    const meta: MessageMeta = { ...location, timestamp: m.timestamp, headers };
-    const raw = { key: m.key ?? null, value: m.value, headers };
-    if (options.deadLetter === undefined) return new UndecodableMessage(tracker, m.offset, error, meta, raw);
-
-    const dlq = options.deadLetter;
-    const out: Array<Record<string, string | Buffer>> = [];
-    for (const k in headers) out.push({ [k]: headers[k]! });
-    out.push(
-      { 'snoopy.error.code': code },
-      { 'snoopy.error.message': error.message },
-      { 'snoopy.source.topic': m.topic },
-      { 'snoopy.source.partition': String(m.partition) },
-      { 'snoopy.source.offset': String(m.offset) },
-    );
-    this.deadLettering++;
-    const completion: Completion = {
-      done: () => {
-        this.deadLettering--;
-        stats.deadLettered++;
-        this.ackOffset(tracker, m.offset);
-      },
-      fail: (e: unknown) => {
-        this.deadLettering--;
-        this.fail(e);
-        if (this.waiters.length > 0) this.checkWaiters();
-      },
-    };
-    try {
-      const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
-      void this.setup.deadLetterProducer().produce(dlq, null, m.value, key, null, out, completion);
-    } catch (e) {
-      this.fail(e);
+    if (this.deadLetters) {
+      this.deadLetters.send(tracker, m, code, error.message, headers);
+      return undefined;
     }
-    log.debug({ ...location, err: error.message, deadLetter: dlq }, 'undecodable message dead-lettered');
-    return undefined;
+    const meta: MessageMeta = { ...location, timestamp: m.timestamp, headers };
+    return new UndecodableMessage(tracker, m.offset, error, meta, { key: m.key ?? null, value: m.value, headers });
   }
 
   private tick(): void {
     if (this.stopped || this.barrier) return;
-    if (this.setup.transaction()) void this.commitTransaction(this.setup.options.drainTimeoutMs);
-    else void this.commit();
+    if (this.transactions) void this.transactions.commit(this.setup.options.drainTimeoutMs).catch((error: unknown) => this.fail(error));
+    else void this.committer?.commit(this.partitions.values()).catch((error: unknown) => this.fail(error));
   }
 
-  /** Commits every live partition's acknowledged prefix that moved since its last commit. */
-  private commit(trackers: Iterable<PartitionOffsets> = this.partitions.values()): Promise<void> {
-    const list: PartitionOffsets[] = [];
-    for (const t of trackers) if (t.dirty && !t.retired) list.push(t);
-    if (list.length === 0 || this.native === undefined) return this.committing ?? Promise.resolve();
-    const run = async (): Promise<void> => {
-      if (this.committing) await this.committing.catch(() => {});
-      // A commit still running when this one was asked for may have covered some partitions already.
-      const dirty = list.filter((t) => t.dirty);
-      const offsets = dirty.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.committable! }));
-      if (offsets.length === 0) return;
-      const started = performance.now();
-      const native = this.native as NativeConsumer & { commitCb(tp: TopicPartitionOffset[], cb: (err: LibrdKafkaError | null) => void): void };
-      await new Promise<void>((resolve) => {
-        try {
-          native.commitCb(offsets, (err) => {
-            const stats = this.setup.stats;
-            stats.lastCommitMs = performance.now() - started;
-            if (err && err.code !== nativeCodes.NO_OFFSET) {
-              stats.commitErrors++;
-              this.setup.log.warn({ err: err.message, code: err.code }, 'offset commit failed; will retry');
-            } else {
-              stats.commits++;
-              offsets.forEach((o, i) => (dirty[i]!.committed = o.offset));
-              this.setup.log.debug({ offsets }, 'offsets committed');
-            }
-            resolve();
-          });
-        } catch (err) {
-          this.setup.stats.commitErrors++;
-          this.setup.log.warn({ err }, 'offset commit failed; will retry');
-          resolve();
-        }
-      });
+  /** @internal TransactionHost */
+  hold(): () => void {
+    let release!: () => void;
+    this.barrier = new Promise((r) => (release = r));
+    return () => {
+      this.barrier = undefined;
+      release();
+      this.wakeUp();
     };
-    const p = run();
-    this.committing = p;
-    void p.finally(() => {
-      if (this.committing === p) this.committing = undefined;
-    });
-    return p;
   }
 
-  /**
-   * Exactly-once: holds back new messages until every message handed out is acknowledged, then
-   * commits the output transaction together with the offsets. Not drained in time: tries again later.
-   */
-  private commitTransaction(timeoutMs: number, final = false, revoking = false): Promise<void> {
-    this.transacting ??= (async () => {
-      const producer = this.setup.transaction()!;
-      let release!: () => void;
-      this.barrier = new Promise((r) => (release = r));
-      try {
-        if (final) {
-          // Closing: once the outputs still in flight are delivered (and so acknowledged), what
-          // is not acknowledged was never processed. The prefix is then exact unless some
-          // partition has acknowledged items past a gap; then abort (all is reprocessed).
-          await producer.flush(this.setup.options.drainTimeoutMs);
-          await new Promise((resolve) => setImmediate(resolve));
-          for (const t of this.partitions.values()) {
-            if (t.ackedBeyondPrefix) {
-              this.setup.log.warn({ partition: t.partition }, 'closing with a gap in acknowledged messages: the open transaction is aborted');
-              return;
-            }
-          }
-        } else {
-          const drained = await this.waitUntil(() => this.inFlight === 0, timeoutMs);
-          if (!drained) {
-            if (!revoking || this.stopped) return;
-            // Outputs of messages still in flight would land in a later transaction, after
-            // their partitions moved to another member: stop rather than duplicate them.
-            throw new KafkaError(
-              'SNOOPY_KAFKA_TRANSACTION',
-              `Partitions of topic ${this.setup.topic} were revoked while ${this.inFlight} messages were still in flight after drainTimeoutMs (${timeoutMs} ms); the open transaction is aborted`,
-            );
-          }
-        }
-        const trackers = [...this.partitions.values()].filter((t) => t.dirty && !t.retired);
-        const offsets = trackers.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.committable! }));
-        if (offsets.length === 0 && producer.producedInTransaction === 0) return;
-        const started = performance.now();
-        await producer.commitTransaction(offsets, this.native);
-        trackers.forEach((t, i) => (t.committed = offsets[i]!.offset));
-        if (offsets.length > 0) this.setup.stats.commits++;
-        this.setup.stats.lastCommitMs = performance.now() - started;
-      } catch (error) {
-        this.fail(error);
-      } finally {
-        this.barrier = undefined;
-        this.transacting = undefined;
-        release();
-        this.wakeUp();
-      }
-    })();
-    return this.transacting;
+  /** @internal TransactionHost */
+  live(): Iterable<PartitionOffsets> {
+    return this.partitions.values();
   }
 
-  private waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  /** @internal TransactionHost (also the number of items a close leaves to be redelivered). */
+  unackedCount(): number {
+    return this.unacked;
+  }
+
+  waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
     if (check()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
@@ -497,74 +486,10 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     this.waiters = keep;
   }
 
-  private retire(tracker: PartitionOffsets): void {
-    if (tracker.retired) return;
-    this.inFlight -= tracker.inFlight;
-    tracker.retired = true;
-    if (this.partitions.get(tracker.partition) === tracker) this.partitions.delete(tracker.partition);
-    if (this.waiters.length > 0) this.checkWaiters();
-  }
-
-  private async rebalance(err: LibrdKafkaError | undefined, assignment: TopicPartition[]): Promise<void> {
-    const native = this.native;
-    if (native === undefined) return;
-    const { log, stats, seen, topic, options } = this.setup;
-    let cooperative = false;
-    try {
-      cooperative = (native as unknown as { rebalanceProtocol(): string }).rebalanceProtocol() === 'COOPERATIVE';
-    } catch {}
-    if (err?.code === nativeCodes.ASSIGN_PARTITIONS) {
-      const start = startOffset(options.offset);
-      const list = assignment.map((tp) => {
-        const existing = this.partitions.get(tp.partition);
-        if (existing) this.retire(existing);
-        this.partitions.set(tp.partition, new PartitionOffsets(tp.topic, tp.partition, this));
-        stats.assigned++;
-        const first = !seen.has(tp.partition);
-        seen.add(tp.partition);
-        return first && start !== undefined ? { topic: tp.topic, partition: tp.partition, offset: start } : { topic: tp.topic, partition: tp.partition };
-      });
-      log.info({ partitions: assignment.map((tp) => tp.partition) }, 'partitions assigned');
-      try {
-        if (cooperative) (native as unknown as { incrementalAssign(a: unknown[]): void }).incrementalAssign(list);
-        else native.assign(list);
-      } catch (error) {
-        if (!this.disconnecting) log.warn({ err: error }, 'assign failed');
-      }
-      this.wakeUp();
-      return;
-    }
-    if (err?.code === nativeCodes.REVOKE_PARTITIONS) {
-      let lost = false;
-      try {
-        lost = (native as unknown as { assignmentLost(): boolean }).assignmentLost();
-      } catch {}
-      const trackers = assignment.map((tp) => this.partitions.get(tp.partition)).filter((t): t is PartitionOffsets => t !== undefined);
-      for (const t of trackers) t.revoking = true;
-      if (!lost && !this.disconnecting) {
-        if (this.setup.transaction()) {
-          if (this.transacting) await this.transacting;
-          await this.commitTransaction(options.drainTimeoutMs, false, true);
-        } else {
-          await this.waitUntil(() => trackers.every((t) => t.inFlight === 0), options.drainTimeoutMs);
-          await this.commit(trackers);
-        }
-      }
-      for (const t of trackers) this.retire(t);
-      stats.revoked += trackers.length;
-      log.info({ partitions: assignment.map((tp) => tp.partition), lost, topic }, 'partitions revoked');
-      try {
-        if (cooperative) (native as unknown as { incrementalUnassign(a: unknown[]): void }).incrementalUnassign(assignment);
-        else native.unassign();
-      } catch (error) {
-        if (!this.disconnecting) log.warn({ err: error }, 'unassign failed');
-      }
-      return;
-    }
-    log.error({ err: err?.message, code: err?.code }, 'rebalance error');
-  }
-
-  /** Stops fetching, waits (bounded) for handed-out messages, commits, leaves the group. Idempotent. */
+  /**
+   * Stops fetching, commits what was acknowledged, leaves the group. Idempotent. Rejects with
+   * `SNOOPY_KAFKA_COMMIT` when the final commit failed (the unacknowledged rest is redelivered).
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopped = true;
@@ -578,25 +503,33 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       } catch {
         return;
       }
-      clearInterval(this.timer);
+      this.fetcher!.quiesce();
       const native = this.native!;
-      const { log } = this.setup;
+      const { log, options } = this.setup;
       // Core calls return() once its in-flight work is done: what is not acknowledged now was
       // never processed (an item pulled while stopping) and is redelivered. Nothing to wait for.
-      if (this.inFlight > 0) log.debug({ inFlight: this.inFlight }, 'closing with unacknowledged messages; they will be redelivered');
-      if (this.deadLettering > 0) {
-        // Dead letters are acknowledged by their delivery reports: let them land first.
-        void this.setup.deadLetterProducer().flush(this.setup.options.drainTimeoutMs);
-        await this.waitUntil(() => this.deadLettering === 0, this.setup.options.drainTimeoutMs);
-      }
-      if (this.transacting) await this.transacting;
-      if (this.setup.transaction()) {
-        if (this.error === undefined) await this.commitTransaction(0, true);
+      if (this.unacked > 0) log.debug({ unacked: this.unacked }, 'closing with unacknowledged messages; they will be redelivered');
+      // Dead letters are acknowledged by their delivery reports: let them land first.
+      await this.deadLetters?.settle(options.drainTimeoutMs, (check, ms) => this.waitUntil(check, ms));
+      let failure: unknown;
+      if (this.transactions) {
+        if (this.transactions.busy) await this.transactions.busy.catch(() => {});
+        if (this.error === undefined) await this.transactions.commit(0, 'final').catch((error: unknown) => (failure = error));
       } else {
-        await this.commit();
-        if (this.committing) await this.committing;
+        const committer = this.committer!;
+        await committer.settled();
+        // One more try if the last one failed: a commit the broker refuses twice is reported.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const ok = await committer.commit(this.partitions.values()).catch((error: unknown) => ((failure = error), true));
+          if (ok) break;
+          if (attempt === 1) {
+            const partitions = [...this.partitions.values()].filter((t) => t.dirty).map((t) => t.partition);
+            failure = new KafkaError('SNOOPY_KAFKA_COMMIT', `Could not commit the final offsets of topic ${this.setup.topic} partitions ${partitions.join(', ')} on close; their messages will be redelivered`, { location: { topic: this.setup.topic } });
+          }
+        }
       }
-      await this.rebalances;
+      await this.rebalancer.settled();
+      this.fetcher!.stop();
       this.disconnecting = true;
       for (const t of [...this.partitions.values()]) this.retire(t);
       for (const w of this.waiters) w.resolve(false);
@@ -609,6 +542,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
         });
       });
       log.debug('consumer closed');
+      if (failure !== undefined) throw failure;
     })();
     return this.closing;
   }

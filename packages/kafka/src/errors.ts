@@ -9,6 +9,7 @@ export const kafkaErrorCodes = [
   'SNOOPY_KAFKA_COMMIT',
   'SNOOPY_KAFKA_ADMIN',
   'SNOOPY_KAFKA_TRANSACTION',
+  'SNOOPY_KAFKA_TOPIC_MISSING',
 ] as const satisfies readonly ErrorCode[];
 
 export type KafkaErrorCode = (typeof kafkaErrorCodes)[number];
@@ -67,6 +68,8 @@ export const nativeCodes = Object.freeze({
   ALL_BROKERS_DOWN: -187,
   PARTITION_EOF: -191,
   STATE: -172,
+  MAX_POLL_EXCEEDED: -147,
+  UNKNOWN_TOPIC_OR_PART: 3,
   TOPIC_ALREADY_EXISTS: 36,
 });
 

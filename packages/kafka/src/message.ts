@@ -51,8 +51,9 @@ export class ConsumedMessage<V, K> implements KafkaMessage<V, K> {
     this.#tracker = tracker;
   }
 
-  static trackerOf(item: unknown): PartitionOffsets | undefined {
-    return item instanceof ConsumedMessage ? item.#tracker : undefined;
+  /** Acknowledges `item` to the partition it came from: one call, no lookup. */
+  static ack(item: ConsumedMessage<unknown, unknown>): void {
+    item.#tracker.ack(item.offset);
   }
 }
 
@@ -66,9 +67,16 @@ export class UndecodableMessage extends FailedItem {
     this.offset = offset;
   }
 
-  static trackerOf(item: unknown): PartitionOffsets | undefined {
-    return item instanceof UndecodableMessage ? item.#tracker : undefined;
+  /** Acknowledges `item` to the partition it came from. */
+  static ack(item: UndecodableMessage): void {
+    item.#tracker.ack(item.offset);
   }
+}
+
+/** @internal `Topic[ack]`: items this package handed out carry their own acknowledgement. */
+export function acknowledge(item: unknown): void {
+  if (item instanceof ConsumedMessage) ConsumedMessage.ack(item);
+  else if (item instanceof UndecodableMessage) UndecodableMessage.ack(item);
 }
 
 const noHeaders: KafkaHeaders = Object.freeze({});

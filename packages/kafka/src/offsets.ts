@@ -19,12 +19,16 @@ export class PartitionOffsets {
   retired = false;
   /** Set while the partition is being revoked: nothing more of it is handed out. */
   revoking = false;
+  /** Set while the partition is paused because it holds `maxUnackedPerPartition` unacknowledged offsets. */
+  capped = false;
+  /** Set while the fetcher has the partition paused (capped, or the read-ahead buffer is full). */
+  paused = false;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-    /** The consumer that handed the offsets out; it hears of every acknowledgement. */
-    readonly owner?: { ackOffset(tracker: PartitionOffsets, offset: number): void },
+    /** Hears of every acknowledgement that counts, with how many offsets left the in-flight window. */
+    readonly listener?: { acked(tracker: PartitionOffsets, settled: number): void },
   ) {}
 
   /** Starts tracking `offset`; false when it is not after the last one (a stale redelivery). */
@@ -35,9 +39,19 @@ export class PartitionOffsets {
     return true;
   }
 
-  /** Marks `offset` done; returns true when the committable offset moved. */
+  /**
+   * Marks `offset` done (the one call an item's acknowledgement makes); returns true when the
+   * committable offset moved. Acknowledgements of a retired (revoked, closed) partition are ignored.
+   */
   ack(offset: number): boolean {
     if (this.retired) return false;
+    const before = this.offsets.length - this.head;
+    const moved = this.settle(offset);
+    this.listener?.acked(this, before - (this.offsets.length - this.head));
+    return moved;
+  }
+
+  private settle(offset: number): boolean {
     const offsets = this.offsets;
     if (offsets[this.head] !== offset) {
       this.acked.add(offset);

@@ -310,7 +310,8 @@ export class TopicProducer {
       this.producedAtCommit = this.setup.stats.produced;
       await promisify((cb) => native.beginTransaction(cb), 'SNOOPY_KAFKA_TRANSACTION', 'Could not begin a transaction');
     } catch (error) {
-      this.setup.log.error({ err: error }, 'transaction failed; aborting it');
+      // Thrown to the consumer, which ends the stream with it: not logged here as well.
+      this.setup.log.debug({ err: error }, 'transaction failed; aborting it');
       await promisify((cb) => native.abortTransaction(this.setup.connectTimeoutMs, cb), 'SNOOPY_KAFKA_TRANSACTION', 'Could not abort the transaction').catch(() => {});
       throw error;
     } finally {

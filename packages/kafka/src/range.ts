@@ -64,12 +64,12 @@ export async function* readRange<V, K>(
   const [globalConf, topicConf] = splitTopicLevel(settings);
   const native = new kafka.KafkaConsumer(globalConf as never, topicConf as never);
   const timeoutMs = options.connectTimeoutMs;
-  await new Promise<void>((resolve, reject) => {
-    native.connect({ timeout: timeoutMs }, (err) =>
-      err ? reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`, err)) : resolve(),
-    );
-  });
   try {
+    await new Promise<void>((resolve, reject) => {
+      native.connect({ timeout: timeoutMs }, (err) =>
+        err ? reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not reach the Kafka brokers at ${bootstrapOf(config)} within ${timeoutMs} ms`, err)) : resolve(),
+      );
+    });
     const high = await new Promise<number>((resolve, reject) =>
       native.queryWatermarkOffsets(name, partition, timeoutMs, (err, offsets) =>
         err ? reject(wrapNative('SNOOPY_KAFKA_CONSUME', `Could not read the offsets of topic ${name} partition ${partition}`, err, { topic: name, partition })) : resolve(offsets.highOffset),

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createTopic, type CreateTopicOptions } from './admin.js';
 import { checkConfig, processConf, producerSettings, type KafkaConfig } from './conf.js';
 import { TopicConsumer, type ConsumerStats } from './consumer.js';
-import { ConsumedMessage, UndecodableMessage, headersToNative, type Delivery, type KafkaMessage, type SendOptions } from './message.js';
+import { ConsumedMessage, UndecodableMessage, acknowledge, headersToNative, type Delivery, type KafkaMessage, type SendOptions } from './message.js';
 import { producerConfigDefaults, resolveTopicOptions, type ResolvedTopicOptions, type TopicOptions } from './options.js';
 import { AwaitedDelivery, TopicProducer, type ProducerStats } from './producer.js';
 import { checkRange, readRange, type OffsetRange } from './range.js';
@@ -61,7 +61,7 @@ function newStats(): ProducerStats & ConsumerStats {
   return {
     produced: 0, delivered: 0, deliveryErrors: 0, queueFullWaits: 0, transactions: 0,
     fetched: 0, yielded: 0, acked: 0, commits: 0, commitErrors: 0, lastCommitMs: 0,
-    decodeErrors: 0, deadLettered: 0, assigned: 0, revoked: 0, stale: 0,
+    decodeErrors: 0, deadLettered: 0, assigned: 0, revoked: 0, stale: 0, capped: 0,
   };
 }
 
@@ -190,7 +190,8 @@ class TopicCore<V, K> {
       stats: this.stats,
       seen: this.seen,
       deadLetterProducer: this.producer,
-      transaction: () => this.transactionSink?.producer(),
+      // Exactly-once: the output Topic that named this one as its `exactlyOnce.source`.
+      transaction: this.transactionSink?.producer(),
     });
     this.consumers.add(consumer);
     const close = consumer.close.bind(consumer);
@@ -199,8 +200,7 @@ class TopicCore<V, K> {
   }
 
   ack(item: unknown): void {
-    const tracker = ConsumedMessage.trackerOf(item) ?? UndecodableMessage.trackerOf(item);
-    if (tracker?.owner) tracker.owner.ackOffset(tracker, (item as { offset: number }).offset);
+    acknowledge(item);
   }
 
   describe(item: unknown): MessageMeta {
@@ -255,7 +255,7 @@ function makeTopic<V, K>(name: string, config?: KafkaConfig, options?: TopicOpti
     close: method(() => core.close()),
     [Symbol.asyncDispose]: method(() => core.close()),
     [Symbol.asyncIterator]: method(() => core.iterate()),
-    [ack]: method((item: unknown) => core.ack(item)),
+    [ack]: method(acknowledge),
     [describe]: method((item: unknown) => core.describe(item)),
     [deliver]: method((input: TopicInput<V, K>, completion: Completion) => core.deliver(input, completion)),
     [flush]: method(() => core.flush()),

@@ -36,7 +36,9 @@ describe.skipIf(!servers)('Topic inside stream()', () => {
     expect(source.stats.acked).toBe(n);
     expect(source.stats.commits).toBeGreaterThan(0);
     expect(sink.stats.delivered).toBe(n);
-    // Disposed by stream(): using it again fails.
+    // The caller made them, so the caller closes them (stream() disposes only what it created).
+    await source.close();
+    await sink.close();
     await expect(sink(1)).rejects.toMatchObject({ code: 'SNOOPY_CLOSED' });
 
     const reader = closing(Topic<number>(output, { ...base(), 'group.id': randomName('g') }));
