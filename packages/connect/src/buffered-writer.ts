@@ -1,7 +1,7 @@
 import { ClosedError, AbortError, deliver, flush, rootLogger, type Completion, type DeferredSink, type Flushing, type Logger, type SnoopyError } from '@snoopy/core';
 import { resolveBufferedWriterOptions, fail, type BufferedWriterOptions, type ResolvedBufferedWriterOptions } from './options.js';
 import { RecordTooLargeError, SendError, UnsentError } from './errors.js';
-import { backoffDelay, isRetriable, sleep } from './internal/backoff.js';
+import { backoffDelay, brief, isRetriable, sleep } from './internal/backoff.js';
 import { Listeners, type Unsubscribe } from './internal/listeners.js';
 
 /** One batch handed to `send`. */
@@ -313,7 +313,8 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
           }
           const delayMs = backoffDelay(attempt, backoffMs, maxBackoffMs);
           this.counters.retries++;
-          this.logger.warn({ err: error, attempt, delayMs, records: b.records.length }, 'batch send failed, retrying');
+          this.logger.warn({ ...brief(error), attempt, delayMs, records: b.records.length }, 'batch send failed, retrying');
+          this.logger.debug({ err: error }, 'batch send failure');
           if (this.listeners.has('retry')) this.listeners.emit('retry', { batch, error, attempt, delayMs }, this.logger);
           try {
             await sleep(delayMs, signal, `Writer ${this.options.name} backoff`);

@@ -2,7 +2,7 @@ import { ack, ClosedError, rootLogger, type Logger } from '@snoopy/core';
 import { resolveDataSourceOptions, type DataSourceOptions, type ResolvedDataSourceOptions } from './options.js';
 import { checkParamSpecs, secretValues, validateParams, type ParamSpec } from './params.js';
 import { ReadError } from './errors.js';
-import { backoffDelay, isRetriable, sleep } from './internal/backoff.js';
+import { backoffDelay, brief, isRetriable, sleep } from './internal/backoff.js';
 import { Scrubber } from './internal/scrub.js';
 import { Listeners, type Unsubscribe } from './internal/listeners.js';
 
@@ -194,7 +194,9 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
           throw new ReadError(this.constructor.name, attempt, cause, cause instanceof Error ? cause.message : String(cause));
         }
         const delayMs = backoffDelay(attempt, backoffMs, maxBackoffMs);
-        this.logger.warn({ err: this.scrubber.error(error), attempt, delayMs }, 'read failed, retrying');
+        const scrubbed = this.scrubber.error(error);
+        this.logger.warn({ ...brief(scrubbed), attempt, delayMs }, 'read failed, retrying');
+        this.logger.debug({ err: scrubbed }, 'read failure');
         await sleep(delayMs, undefined, 'read backoff');
       }
     }

@@ -26,3 +26,10 @@ export function sleep(ms: number, signal: AbortSignal | undefined, what: string)
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** The fields of a warn line about an error: message and code, the stack left to debug. */
+export function brief(error: unknown): { error: string; code?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? { error: message, code } : { error: message };
+}
