@@ -3,7 +3,7 @@ import type { Delivery, Origin } from './job.js';
 /** A full or due batch, taken out of the batcher. */
 export interface Batch {
   readonly items: unknown[];
-  readonly deliveries: (Delivery | null)[];
+  readonly deliveries: (Delivery | null)[] | null;
   readonly origin: Origin;
 }
 
@@ -15,7 +15,8 @@ export interface Batch {
  */
 export class Batcher {
   private items: unknown[] = [];
-  private deliveries: (Delivery | null)[] = [];
+  /** Only made when an item has a delivery (its source acknowledges): none for plain sources. */
+  private deliveries: (Delivery | null)[] | null = null;
   private origin: Origin | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** The timer fired: the partial batch should go as soon as the snap has room. */
@@ -34,7 +35,10 @@ export class Batcher {
   /** Adds one message; true when the batch is now full (take it). */
   add(item: unknown, delivery: Delivery | null, origin: Origin): boolean {
     const n = this.items.push(item);
-    this.deliveries.push(delivery);
+    if (delivery !== null) {
+      this.deliveries ??= new Array<Delivery | null>(n - 1).fill(null);
+      this.deliveries.push(delivery);
+    } else if (this.deliveries !== null) this.deliveries.push(null);
     if (n === 1) {
       this.origin = origin;
       if (this.size > 1) this.timer = setTimeout(this.fire, this.ms);
@@ -55,7 +59,7 @@ export class Batcher {
     this.due = false;
     const batch = { items: this.items, deliveries: this.deliveries, origin: this.origin! };
     this.items = [];
-    this.deliveries = [];
+    this.deliveries = null;
     this.origin = null;
     return batch;
   }
@@ -67,7 +71,7 @@ export class Batcher {
     this.due = false;
     const dropped = this.items.length;
     this.items = [];
-    this.deliveries = [];
+    this.deliveries = null;
     this.origin = null;
     return dropped;
   }
