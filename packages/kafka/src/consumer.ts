@@ -298,6 +298,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       wake: () => this.wakeUp(),
       failed: (err) => this.onFetchError(err),
       partitions: () => this.partitions.values(),
+      fetched: (count) => (this.setup.stats.fetched += count),
     });
     if (this.setup.transaction) {
       this.transactions = new TransactionCommitter(this.setup.transaction, this, topic, this.setup.stats, log, options.drainTimeoutMs);

@@ -9,6 +9,8 @@ export interface FetchEvents {
   failed(error: LibrdKafkaError): void;
   /** The partitions currently assigned (for pausing all of them when the buffer is full). */
   partitions(): Iterable<PartitionOffsets>;
+  /** Counts fetched messages. */
+  fetched(count: number): void;
 }
 
 /**
@@ -87,7 +89,10 @@ export class Fetcher {
         return;
       }
       if (err) this.events.failed(err as LibrdKafkaError);
-      else if (messages.length > 0) this.append(messages);
+      else if (messages.length > 0) {
+        this.events.fetched(messages.length);
+        this.append(messages);
+      }
       this.events.wake();
     });
   }
