@@ -119,7 +119,9 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
   private inFlight = 0;
   private held = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Writes waiting for room, oldest first from `spaceHead` (a queue without shifting). */
   private spaceWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private spaceHead = 0;
   private closed = false;
   private closing: Promise<CloseReport<T>> | undefined;
   private counters = { sent: 0, batches: 0, bytes: 0, retries: 0, dropped: 0 };
@@ -153,8 +155,11 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
   /** Buffers one record; resolves once its batch was sent, rejects if it never will be. */
   async write(record: T, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     if (this.closed) throw new ClosedError(`Writer ${this.options.name}`);
-    if (this.held >= this.options.maxBuffered) await this.waitForSpace(options.signal);
-    if (this.closed) throw new ClosedError(`Writer ${this.options.name}`);
+    // Waiters woken together may fill the space again before this one runs: check again.
+    while (this.held >= this.options.maxBuffered) {
+      await this.waitForSpace(options.signal);
+      if (this.closed) throw new ClosedError(`Writer ${this.options.name}`);
+    }
     return new Promise<void>((resolve, reject) => this.add(record, { done: resolve, fail: reject }));
   }
 
@@ -228,7 +233,10 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     }
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const w of this.spaceWaiters.splice(0)) w.reject(new ClosedError(`Writer ${this.options.name}`));
+    const waiting = this.spaceWaiters.slice(this.spaceHead);
+    this.spaceWaiters = [];
+    this.spaceHead = 0;
+    for (const w of waiting) w.reject(new ClosedError(`Writer ${this.options.name}`));
     if (unsent.length > 0) this.logger.warn({ code: 'SNOOPY_CONNECT_UNSENT', unsent: unsent.length, timeoutMs }, 'writer closed with records unsent');
     return { unsent };
   }
@@ -358,7 +366,21 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     this.unsettled.delete(b);
     this.held -= b.records.length;
     b.settle?.();
-    while (this.spaceWaiters.length > 0 && this.held < this.options.maxBuffered) this.spaceWaiters.shift()!.resolve();
+    // Wake as many waiters as there is room for (each adds one record), not the whole queue.
+    let room = this.options.maxBuffered - this.held;
+    const queue = this.spaceWaiters;
+    while (room-- > 0 && this.spaceHead < queue.length) {
+      const w = queue[this.spaceHead]!;
+      queue[this.spaceHead++] = undefined as never;
+      w.resolve();
+    }
+    if (this.spaceHead === queue.length) {
+      this.spaceWaiters = [];
+      this.spaceHead = 0;
+    } else if (this.spaceHead > 1024 && this.spaceHead * 2 > queue.length) {
+      this.spaceWaiters = queue.slice(this.spaceHead);
+      this.spaceHead = 0;
+    }
   }
 
   private settledOf(b: Pending<T>): Promise<void> {
@@ -366,27 +388,37 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     return b.settled;
   }
 
+  private wakeOne(): void {
+    if (this.held >= this.options.maxBuffered || this.spaceHead >= this.spaceWaiters.length) return;
+    const w = this.spaceWaiters[this.spaceHead]!;
+    this.spaceWaiters[this.spaceHead++] = undefined as never;
+    w.resolve();
+  }
+
   private waitForSpace(signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortError(`Writer ${this.options.name} write`, signal.reason));
-      const waiter = {
+      let cancelled = false;
+      const onAbort = (): void => {
+        cancelled = true;
+        reject(new AbortError(`Writer ${this.options.name} write`, signal!.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.spaceWaiters.push({
+        // An aborted waiter stays queued; woken, it passes its turn on.
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          if (cancelled) this.wakeOne();
+          else resolve();
         },
         reject: (e: unknown) => {
           signal?.removeEventListener('abort', onAbort);
           reject(e);
         },
-      };
-      const onAbort = (): void => {
-        this.spaceWaiters = this.spaceWaiters.filter((w) => w !== waiter);
-        reject(new AbortError(`Writer ${this.options.name} write`, signal!.reason));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.spaceWaiters.push(waiter);
+      });
     });
   }
+
 }
 
 /** A `BufferedWriter` around `send`: see its options for the flush triggers. */

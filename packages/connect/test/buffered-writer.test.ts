@@ -255,6 +255,27 @@ describe('bufferedWriter flush, close and backpressure', () => {
     await w.write(3);
   });
 
+  it('many writes waiting at once never hold more than maxBuffered records', async () => {
+    let open = gate();
+    let most = 0;
+    const { w, sent } = recording<number>({ maxRecords: 2, maxBuffered: 4 }, async () => {
+      await open.promise;
+    });
+    w.on('send', () => (most = Math.max(most, w.stats().held)));
+    const writes = Array.from({ length: 40 }, (_, i) => w.write(i));
+    for (let round = 0; round < 25 && sent.length * 2 < 40; round++) {
+      await settle();
+      most = Math.max(most, w.stats().held);
+      open.open();
+      open = gate();
+      await settle();
+    }
+    open.open();
+    await Promise.all(writes);
+    expect(sent.flatMap((b) => b.records)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
   it('close() flushes, is idempotent, and write after close fails with SNOOPY_CLOSED', async () => {
     const { w, sent } = recording<number>({ maxDelayMs: 600_000 });
     const writes = [w.write(1), w.write(2)];
