@@ -220,9 +220,15 @@ export class Feed<T extends object = Record<string, unknown>> implements Deferre
   }
 
   /** Resolves once every event queued before the call is written (or failed). */
-  flush(): Promise<void> {
-    if (!this.#writing && this.#queue.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  flush(options?: { readonly signal?: AbortSignal }): Promise<void> {
+    try {
+      const signal = optionsObject('flush', options).signal as AbortSignal | undefined;
+      checkSignal(signal, 'Feed flush');
+      if (!this.#writing && this.#queue.length === 0) return Promise.resolve();
+      return withSignal(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), signal, 'Feed flush');
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #enqueue(p: Pending): void {
@@ -389,12 +395,20 @@ export class Feed<T extends object = Record<string, unknown>> implements Deferre
   /**
    * Applies retention now: removes events older than `maxAgeMs` and all but the newest
    * `maxItems`. Resolves with how many it removed. Runs every `sweepInterval` ms by itself.
+   * Concurrent calls share one sweep; `signal` stops waiting for it (the sweep goes on).
    */
-  sweep(): Promise<number> {
-    if (this.#closed) return Promise.reject(new ClosedError('Feed'));
-    return (this.#sweeping ??= this.#sweep().finally(() => {
-      this.#sweeping = undefined;
-    }));
+  sweep(options?: { readonly signal?: AbortSignal }): Promise<number> {
+    try {
+      if (this.#closed) throw new ClosedError('Feed');
+      const signal = optionsObject('sweep', options).signal as AbortSignal | undefined;
+      checkSignal(signal, 'Feed sweep');
+      const running = (this.#sweeping ??= this.#sweep().finally(() => {
+        this.#sweeping = undefined;
+      }));
+      return withSignal(running, signal, 'Feed sweep');
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async #sweep(): Promise<number> {

@@ -123,5 +123,8 @@ describe('feed options', () => {
     const controller = new AbortController();
     controller.abort();
     expect((await rejection(f.insert({ a: 1 }, { signal: controller.signal }))).code).toBe('SNOOPY_ABORTED');
+    expect((await rejection(f.flush({ signal: controller.signal }))).code).toBe('SNOOPY_ABORTED');
+    expect((await rejection(f.sweep({ signal: controller.signal }))).code).toBe('SNOOPY_ABORTED');
+    expect((await rejection(f.items({}, { signal: controller.signal }))).code).toBe('SNOOPY_ABORTED');
   });
 });
