@@ -55,6 +55,8 @@ export const errorCodes = {
   SNOOPY_HTTP_ADDRESS_REFUSED: { retriable: false, summary: 'A URL is not http(s) or resolves to a loopback, private, link-local or metadata address (SSRF guard)' },
   SNOOPY_HTTP_SIGNATURE: { retriable: false, summary: 'A webhook signature is missing, malformed or does not match any secret' },
   SNOOPY_HTTP_TIMESTAMP: { retriable: false, summary: 'A webhook timestamp is not a number or is outside the tolerance' },
+  SNOOPY_HTTP_FILTER: { retriable: false, summary: 'A filter is outside the supported WHERE subset, or a parameter is missing or not a scalar' },
+  SNOOPY_HTTP_GRANT: { retriable: false, summary: 'A grant token is missing, forged, expired, revoked, or for another topic or scope' },
   // postgres
   SNOOPY_PG_QUERY: { retriable: true, summary: 'A PostgreSQL query failed (retriable for lost connections, shutdowns, serialization failures)' },
   SNOOPY_PG_NOT_INSTALLED: { retriable: false, summary: 'changes() found no change table in its schema: install() was not run' },

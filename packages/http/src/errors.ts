@@ -7,6 +7,8 @@ export const httpErrorCodes = [
   'SNOOPY_HTTP_ADDRESS_REFUSED',
   'SNOOPY_HTTP_SIGNATURE',
   'SNOOPY_HTTP_TIMESTAMP',
+  'SNOOPY_HTTP_FILTER',
+  'SNOOPY_HTTP_GRANT',
 ] as const satisfies readonly ErrorCode[];
 
 export type HttpErrorCode = (typeof httpErrorCodes)[number];

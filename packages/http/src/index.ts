@@ -14,3 +14,4 @@ export {
   type WebhookSourceOptions,
   type ResolvedWebhookSourceOptions,
 } from './options.js';
+export { parseFilter, compileFilter, filterParams, FilterError, type FilterNode, type Operand, type Predicate, type Scalar } from './filter.js';
