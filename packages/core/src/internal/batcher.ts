@@ -8,9 +8,13 @@ export interface Batch {
 }
 
 /**
- * Collects a snap's messages into arrays of up to `size`. The first message of a batch starts a
- * timer of `ms`; when it fires the partial batch is due and `onDue` is called (the runner hands
- * it on once it has capacity). `cancel()` stops the timer and drops what was collected: after a
+ * Collects a snap's messages into arrays of up to `size`. A partial batch is due `ms` after its
+ * first message; then `onDue` is called (the runner hands it on once it has capacity).
+ *
+ * One timer serves many batches: it is armed by the first message of a batch when none is
+ * armed, and when it fires it either finds the current batch due or re-arms for the rest of its
+ * time; batches that fill up never touch it (a timer per batch costs more than the batch). `stop()`
+ * clears it when the snap's sources are done; `cancel()` also drops what was collected: after a
  * failure under `errors: 'stop'` those messages are neither handled nor acknowledged.
  */
 export class Batcher {
@@ -19,6 +23,8 @@ export class Batcher {
   private deliveries: (Delivery | null)[] | null = null;
   private origin: Origin | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When the first message of the current batch arrived (performance.now()). */
+  private startedAt = 0;
   /** The timer fired: the partial batch should go as soon as the snap has room. */
   due = false;
 
@@ -41,27 +47,40 @@ export class Batcher {
     } else if (this.deliveries !== null) this.deliveries.push(null);
     if (n === 1) {
       this.origin = origin;
-      if (this.size > 1) this.timer = setTimeout(this.fire, this.ms);
+      if (this.size > 1) {
+        this.startedAt = performance.now();
+        this.timer ??= setTimeout(this.fire, this.ms);
+      }
     }
     return n >= this.size;
   }
 
   private readonly fire = (): void => {
     this.timer = null;
+    if (this.items.length === 0) return;
+    const left = this.startedAt + this.ms - performance.now();
+    if (left > 1) {
+      this.timer = setTimeout(this.fire, left);
+      return;
+    }
     this.due = true;
     this.onDue();
   };
 
-  /** Takes what was collected (the caller checked it is not empty) and stops the timer. */
+  /** Takes what was collected (the caller checked it is not empty); the timer stays for the next batch. */
   take(): Batch {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
     this.due = false;
     const batch = { items: this.items, deliveries: this.deliveries, origin: this.origin! };
     this.items = [];
     this.deliveries = null;
     this.origin = null;
     return batch;
+  }
+
+  /** Clears the timer (the snap's sources are done and the last batch was taken). */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Stops the timer and drops the partial batch; returns how many messages were dropped. */

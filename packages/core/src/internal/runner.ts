@@ -122,7 +122,10 @@ export class Runner implements JobOwner {
 
   /** A source of this snap is exhausted (or stopped): hand on a partial batch once all are. */
   sourceEnded(): void {
-    if (--this.openSources === 0) this.drainBatch();
+    if (--this.openSources === 0) {
+      this.drainBatch();
+      this.batcher?.stop();
+    }
   }
 
   /** Hands on a partial batch now (sources exhausted, or a graceful stop). */
