@@ -127,9 +127,23 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this.iterate(false);
+  }
+
+  /**
+   * The same items, one array per `read` (empty reads skipped): one await per page instead of
+   * one per item, for handlers that take arrays. Read once, like the source itself; the
+   * acknowledgement of a page covers its items.
+   */
+  pages(): AsyncIterableIterator<readonly T[]> {
+    return this.iterate(true) as unknown as AsyncIterableIterator<readonly T[]>;
+  }
+
+  private iterate(pages: boolean): SourceIterator<T, S> {
     if (this.closing !== undefined || this.started) throw new ClosedError(`${this.constructor.name} (a data source is read once)`);
     this.started = true;
-    return this.options.stateStore === undefined ? new SourceIterator<T, S>(this.access()) : new AckingIterator<T, S>(this.access());
+    const access = this.access();
+    return this.options.stateStore === undefined ? new SourceIterator<T, S>(access, pages) : new AckingIterator<T, S>(access, pages);
   }
 
   /** Closes the source (calls `close()` once) unless it already was, and waits for checkpoint writes. */
@@ -235,14 +249,20 @@ interface SourceAccess<T, S> {
   readonly batchSize: number;
 }
 
-/** Iterates a source: one `read` per `batchSize` items, items handed out without a new promise chain each. */
+/**
+ * Iterates a source: one `read` per `batchSize` items. Item by item (`pages` false) the buffered
+ * items are handed out without an async frame each; page by page, each non-empty read is one value.
+ */
 class SourceIterator<T, S> implements AsyncIterator<T> {
   protected items: readonly T[] = [];
   protected index = 0;
   protected done = false;
   private started = false;
 
-  constructor(protected readonly source: SourceAccess<T, S>) {}
+  constructor(
+    protected readonly source: SourceAccess<T, S>,
+    protected readonly pages: boolean,
+  ) {}
 
   next(): Promise<IteratorResult<T>> {
     if (this.index < this.items.length) return Promise.resolve({ value: this.items[this.index++]!, done: false });
@@ -260,14 +280,15 @@ class SourceIterator<T, S> implements AsyncIterator<T> {
         const items = await this.source.read(this.source.batchSize);
         const state = this.source.takeState();
         if (items === null) {
-          if (state !== undefined) this.checkpoint(state.value, 0);
+          if (state !== undefined) this.checkpoint(state.value);
           this.done = true;
           await this.source.finish();
           return { value: undefined, done: true };
         }
-        this.received(items);
-        if (state !== undefined) this.checkpoint(state.value, items.length);
+        if (items.length > 0) this.received(items);
+        if (state !== undefined) this.checkpoint(state.value);
         if (items.length > 0) {
+          if (this.pages) return { value: items as unknown as T, done: false };
           this.items = items;
           this.index = 1;
           return { value: items[0]!, done: false };
@@ -283,7 +304,7 @@ class SourceIterator<T, S> implements AsyncIterator<T> {
   protected received(_items: readonly T[]): void {}
 
   /** Without acknowledgements, a checkpoint holds as soon as its read returned. */
-  protected checkpoint(value: S, _count: number): void {
+  protected checkpoint(value: S): void {
     this.source.commit(value, false);
   }
 
@@ -293,53 +314,56 @@ class SourceIterator<T, S> implements AsyncIterator<T> {
     await this.source.finish();
     return { value: undefined, done: true };
   }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /**
- * With a state store: core acknowledges each item ([ack]); a checkpoint is stored once every
- * item read up to it was acknowledged, so a rerun never skips an unfinished item.
+ * With a state store: core acknowledges each value ([ack]: an item, or a page); a checkpoint is
+ * stored once every item read up to it was acknowledged, so a rerun never skips an unfinished item.
  */
 class AckingIterator<T, S> extends SourceIterator<T, S> {
-  /** Items read and not yet part of the acknowledged prefix. */
-  private window: { item: T; acked: boolean }[] = [];
+  /** Values handed out and not yet part of the acknowledged prefix, with how many items each is. */
+  private window: { value: unknown; items: number; acked: boolean }[] = [];
   private head = 0;
-  /** Items before `window[0]`, all acknowledged. */
-  private base = 0;
+  /** Items read, and items in the acknowledged prefix. */
   private readCount = 0;
+  private doneCount = 0;
   private checkpoints: { position: number; value: S }[] = [];
 
   protected override received(items: readonly T[]): void {
-    for (const item of items) this.window.push({ item, acked: false });
+    if (this.pages) this.window.push({ value: items, items: items.length, acked: false });
+    else for (const item of items) this.window.push({ value: item, items: 1, acked: false });
     this.readCount += items.length;
   }
 
-  protected override checkpoint(value: S, _count: number): void {
+  protected override checkpoint(value: S): void {
     this.checkpoints.push({ position: this.readCount, value });
     this.advance();
   }
 
-  [ack](item: T): void {
+  [ack](value: unknown): void {
     const w = this.window;
     for (let i = this.head; i < w.length; i++) {
       const e = w[i]!;
-      if (!e.acked && Object.is(e.item, item)) {
+      if (!e.acked && Object.is(e.value, value)) {
         e.acked = true;
         break;
       }
     }
-    while (this.head < w.length && w[this.head]!.acked) this.head++;
+    while (this.head < w.length && w[this.head]!.acked) this.doneCount += w[this.head++]!.items;
     if (this.head > 1024 && this.head * 2 > w.length) {
       this.window = w.slice(this.head);
-      this.base += this.head;
       this.head = 0;
     }
     this.advance();
   }
 
   private advance(): void {
-    const done = this.base + this.head;
     let last: { position: number; value: S } | undefined;
-    while (this.checkpoints.length > 0 && this.checkpoints[0]!.position <= done) last = this.checkpoints.shift();
+    while (this.checkpoints.length > 0 && this.checkpoints[0]!.position <= this.doneCount) last = this.checkpoints.shift();
     if (last !== undefined) this.source.commit(last.value, true);
   }
 }

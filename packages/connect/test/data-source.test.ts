@@ -152,6 +152,30 @@ describe('DataSource', () => {
     expect(cache.get('Objects')).toBe(3);
   });
 
+  it('pages(): one array per read, close() once, checkpoints per acknowledged page', async () => {
+    const looped = new Pages({ size: 4, last: 10 });
+    const seen: number[][] = [];
+    for await (const page of looped.pages()) seen.push([...page]);
+    expect(seen).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
+    expect(looped.closes).toBe(1);
+    expect(() => looped.pages()).toThrow(expect.objectContaining({ code: 'SNOOPY_CLOSED' }));
+
+    const cache = await openCache();
+    const first = new Pages({ size: 4, last: 20, stopAt: 3 }, { stateStore: cache });
+    const sums: number[] = [];
+    const registry = new Registry();
+    registry.snap(first.pages(), { sink: (n: number) => void sums.push(n) })((page: readonly number[]) => page.reduce((a, b) => a + b, 0));
+    await registry.stream({ handleSignals: false, progress: false });
+    expect(sums).toEqual([10, 26, 42]);
+    expect(cache.get('Pages')).toBe(3);
+    expect(first.closes).toBe(1);
+
+    const second = new Pages({ size: 4, last: 20 }, { stateStore: cache });
+    const rest: number[] = [];
+    for await (const page of second.pages()) rest.push(...page);
+    expect(rest).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
+  });
+
   it('reports progress as events, and its total as `size`', async () => {
     const source = new Pages({ size: 4, last: 8 });
     const seen: string[] = [];
