@@ -4,7 +4,7 @@ import { Cache } from '@snoopy/cache';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../command.js';
 import { codecOf } from '../internal/codec.js';
-import { CliError } from '../internal/errors.js';
+import { CliError } from '../errors.js';
 import { integerFlag, parseFlags, writeLine } from '../internal/flags.js';
 
 const usage = `Usage: snoopy cache <path> get <key> [--number]

@@ -1,6 +1,6 @@
 import type { Command, CommandIo } from '../command.js';
 import { connectAdmin } from '../internal/admin.js';
-import { CliError } from '../internal/errors.js';
+import { groupLag } from '../internal/lag.js';
 import { brokersOf, integerFlag, parseFlags, positionals, writeLine } from '../internal/flags.js';
 
 const usage = `Usage: snoopy lag <group> [--topic <topic> ...] [--brokers host:port] [--json]
@@ -21,16 +21,6 @@ const flags = {
   timeout: { type: 'string' },
 } as const;
 
-/** One partition's position of a group. */
-export interface PartitionLag {
-  readonly topic: string;
-  readonly partition: number;
-  /** The committed offset, or null when the group has committed nothing on this partition. */
-  readonly committed: number | null;
-  readonly end: number;
-  readonly lag: number;
-}
-
 async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals: given } = parseFlags(argv, flags);
   const [group] = positionals(given, ['group']);
@@ -38,24 +28,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const brokers = brokersOf(values.brokers, io);
   const admin = await connectAdmin(brokers, timeout);
   try {
-    const committed = await admin
-      .fetchOffsets({ groupId: group!, timeout, ...(values.topic ? { topics: values.topic } : {}) })
-      .catch((err: unknown) => {
-        throw new CliError('SNOOPY_CLI_KAFKA', `Could not fetch the offsets of group ${group} at ${brokers}`, { cause: err });
-      });
-    const rows: PartitionLag[] = [];
-    for (const { topic, partitions } of [...committed].sort((a, b) => a.topic.localeCompare(b.topic))) {
-      const ends = await admin.fetchTopicOffsets(topic).catch((err: unknown) => {
-        throw new CliError('SNOOPY_CLI_KAFKA', `Could not fetch the end offsets of ${topic} at ${brokers}`, { cause: err });
-      });
-      // Every partition of the topic: one the group never committed on lags by all it holds.
-      for (const bounds of [...ends].sort((a, b) => a.partition - b.partition)) {
-        const end = Number(bounds.high);
-        const at = Number(partitions.find((p) => p.partition === bounds.partition)?.offset ?? -1);
-        const has = Number.isFinite(at) && at >= 0;
-        rows.push({ topic, partition: bounds.partition, committed: has ? at : null, end, lag: Math.max(0, end - (has ? at : Number(bounds.low))) });
-      }
-    }
+    const rows = await groupLag(admin, brokers, group!, values.topic, timeout);
     const total = rows.reduce((n, r) => n + r.lag, 0);
     if (values.json) {
       for (const r of rows) await writeLine(io.stdout, JSON.stringify({ group, ...r }));

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { StringCodec } from '@snoopy/codecs';
 import { Topic } from '@snoopy/kafka';
 import type { Command, CommandIo } from '../command.js';
-import { CliError } from '../internal/errors.js';
+import { CliError } from '../errors.js';
 import { brokersOf, integerFlag, parseFlags, positionals, writeLine } from '../internal/flags.js';
 
 const usage = `Usage: snoopy produce <topic> [--key-field <field>] [--brokers host:port] < messages.ndjson

@@ -3,7 +3,7 @@ import kafka from '@confluentinc/kafka-javascript';
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../command.js';
 import { codecOf } from '../internal/codec.js';
-import { CliError } from '../internal/errors.js';
+import { CliError } from '../errors.js';
 import { brokersOf, integerFlag, parseFlags, positionals, writeLine } from '../internal/flags.js';
 import { compileWhere, type Record as TailRecord } from '../internal/where.js';
 

@@ -1,7 +1,7 @@
 import type { Command, CommandIo } from '../command.js';
 import { UsageError } from '../command.js';
 import { connectAdmin } from '../internal/admin.js';
-import { CliError } from '../internal/errors.js';
+import { CliError } from '../errors.js';
 import { brokersOf, integerFlag, parseFlags, positionals, writeLine } from '../internal/flags.js';
 
 const usage = `Usage: snoopy topics [list] [--brokers host:port] [--all] [--json]

@@ -1,5 +1,5 @@
 import kafka from '@confluentinc/kafka-javascript';
-import { CliError } from './errors.js';
+import { CliError } from '../errors.js';
 
 type Admin = ReturnType<InstanceType<typeof kafka.KafkaJS.Kafka>['admin']>;
 
