@@ -247,11 +247,25 @@ export function filterParams(node: FilterNode): Set<string> {
   const names = new Set<string>();
   const op = (o: Operand): void => void (o.type === 'param' && names.add(o.name));
   const walk = (n: FilterNode): void => {
-    if (n.type === 'and' || n.type === 'or') (walk(n.left), walk(n.right));
-    else if (n.type === 'not') walk(n.operand);
-    else if (n.type === 'cmp') (op(n.left), op(n.right));
-    else if (n.type === 'in') (op(n.operand), n.list.forEach(op));
-    else op(n.operand);
+    switch (n.type) {
+      case 'and':
+      case 'or':
+        walk(n.left);
+        walk(n.right);
+        return;
+      case 'not':
+        return walk(n.operand);
+      case 'cmp':
+        op(n.left);
+        op(n.right);
+        return;
+      case 'in':
+        op(n.operand);
+        n.list.forEach(op);
+        return;
+      case 'null':
+        op(n.operand);
+    }
   };
   walk(node);
   return names;

@@ -15,3 +15,4 @@ export {
   type ResolvedWebhookSourceOptions,
 } from './options.js';
 export { parseFilter, compileFilter, filterParams, FilterError, type FilterNode, type Operand, type Predicate, type Scalar } from './filter.js';
+export { Grants, type Grant, type GrantKey, type GrantScope, type GrantsOptions, type IssueOptions } from './grants.js';
