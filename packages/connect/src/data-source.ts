@@ -1,4 +1,4 @@
-import { ack, ClosedError, rootLogger, type Logger } from '@snoopy/core';
+import { ack, ClosedError, describeValue, rootLogger, type Logger } from '@snoopy/core';
 import { resolveDataSourceOptions, type DataSourceOptions, type ResolvedDataSourceOptions } from './options.js';
 import { checkParamSpecs, secretValues, validateParams, type ParamSpec } from './params.js';
 import { ReadError } from './errors.js';
@@ -194,25 +194,52 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
     this.stateWrites = Promise.all([this.stateWrites, write]).then(() => undefined);
   }
 
-  private async readWithRetry(n: number): Promise<readonly T[] | null> {
+  /** One read with its retries; no promise of its own when `read` answers synchronously. */
+  private readWithRetry(n: number): Promise<readonly T[] | null> | readonly T[] | null {
+    this.pendingState = undefined;
+    let result: Promise<readonly T[] | null> | readonly T[] | null;
+    try {
+      result = this.read(n);
+    } catch (error) {
+      return this.retry(error, n, 1);
+    }
+    if (result !== null && !Array.isArray(result) && typeof (result as PromiseLike<unknown>).then === 'function') {
+      return (result as Promise<readonly T[] | null>).then(
+        (items) => this.checked(items, 1),
+        (error: unknown) => this.retry(error, n, 1),
+      );
+    }
+    return this.checked(result as readonly T[] | null, 1);
+  }
+
+  private checked(items: readonly T[] | null, attempt: number): readonly T[] | null {
+    if (items !== null && !Array.isArray(items)) {
+      throw new ReadError(this.constructor.name, attempt, undefined, `read() must return an array or null, got ${describeValue(items)}`);
+    }
+    return items;
+  }
+
+  /** After a failed try: back off and try again while the error is retriable and tries are left. */
+  private async retry(error: unknown, n: number, failed: number): Promise<readonly T[] | null> {
     const { attempts, backoffMs, maxBackoffMs } = this.options;
-    for (let attempt = 1; ; attempt++) {
-      this.pendingState = undefined;
-      try {
-        const items = await this.read(n);
-        if (items !== null && !Array.isArray(items)) throw new TypeError(`read() must return an array or null, got ${typeof items}`);
-        return items;
-      } catch (error) {
-        if (!isRetriable(error) || attempt >= attempts) {
-          const cause = this.scrubber.error(error);
-          throw new ReadError(this.constructor.name, attempt, cause, cause instanceof Error ? cause.message : String(cause));
-        }
-        const delayMs = backoffDelay(attempt, backoffMs, maxBackoffMs);
-        const scrubbed = this.scrubber.error(error);
-        this.logger.warn({ ...brief(scrubbed), attempt, delayMs }, 'read failed, retrying');
-        this.logger.debug({ err: scrubbed }, 'read failure');
-        await sleep(delayMs, undefined, 'read backoff');
+    for (let attempt = failed; ; attempt++) {
+      const scrubbed = this.scrubber.error(error);
+      if (!isRetriable(error) || attempt >= attempts) {
+        throw new ReadError(this.constructor.name, attempt, scrubbed, scrubbed instanceof Error ? scrubbed.message : String(scrubbed));
       }
+      const delayMs = backoffDelay(attempt, backoffMs, maxBackoffMs);
+      this.logger.warn({ ...brief(scrubbed), attempt, delayMs }, 'read failed, retrying');
+      this.logger.debug({ err: scrubbed }, 'read failure');
+      await sleep(delayMs, undefined, 'read backoff');
+      this.pendingState = undefined;
+      let items: readonly T[] | null;
+      try {
+        items = await this.read(n);
+      } catch (next) {
+        error = next;
+        continue;
+      }
+      return this.checked(items, attempt + 1);
     }
   }
 
@@ -242,7 +269,7 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
 /** What the iterators may do with their source. */
 interface SourceAccess<T, S> {
   start(): Promise<void>;
-  read(n: number): Promise<readonly T[] | null>;
+  read(n: number): Promise<readonly T[] | null> | readonly T[] | null;
   takeState(): { value: S } | undefined;
   commit(checkpoint: S, persist: boolean): void;
   finish(): Promise<void>;
@@ -277,7 +304,8 @@ class SourceIterator<T, S> implements AsyncIterator<T> {
       }
       for (;;) {
         if (this.done) return { value: undefined, done: true };
-        const items = await this.source.read(this.source.batchSize);
+        const got = this.source.read(this.source.batchSize);
+        const items = got === null || Array.isArray(got) ? (got as readonly T[] | null) : await got;
         const state = this.source.takeState();
         if (items === null) {
           if (state !== undefined) this.checkpoint(state.value);
