@@ -2,7 +2,7 @@ import { SnapError } from '../errors.js';
 import { ack, describe, type Acknowledging, type Describing, type MessageMeta } from '../protocol.js';
 import type { Source } from '../options.js';
 import type { Delivery, Origin } from './job.js';
-import { windowFull, type RunControl, type Runner } from './runner.js';
+import type { RunControl, Runner } from './runner.js';
 import { asyncYieldMask, syncYieldMask, yieldToEventLoop } from './event-loop.js';
 
 const empty: MessageMeta = Object.freeze({});
@@ -135,16 +135,7 @@ export class Pump implements Origin {
         if (run.stopping) return;
       }
       if (plain) {
-        let pending = runner.pushPlain(items[i], this);
-        if (pending === windowFull) {
-          // The window's oldest message: awaited here, as a hand-written window awaits its head.
-          const head = runner.takeWindowHead();
-          try {
-            pending = runner.emitTaken(await head, false);
-          } catch (error) {
-            pending = runner.emitTaken(error, true);
-          }
-        }
+        const pending = runner.pushPlain(items[i], this);
         if (pending !== undefined) await pending;
       } else runner.push(items[i], null, this);
       if ((i & syncYieldMask) === syncYieldMask) await yieldToEventLoop();
@@ -196,16 +187,7 @@ export class Pump implements Origin {
           }
           // An item pulled after the stream began to stop is not processed, hence never acknowledged.
           if (run.stopping) return;
-          let pending = runner.pushPlain(next.value, this);
-          if (pending === windowFull) {
-            // The window's oldest message: awaited here, as a hand-written window awaits its head.
-            const head = runner.takeWindowHead();
-            try {
-              pending = runner.emitTaken(await head, false);
-            } catch (error) {
-              pending = runner.emitTaken(error, true);
-            }
-          }
+          const pending = runner.pushPlain(next.value, this);
           if (pending !== undefined) {
             await pending;
             if (run.stopping) return;

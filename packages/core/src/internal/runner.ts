@@ -10,6 +10,7 @@ import { Emitter, isThenable } from './emit.js';
 import { backoff, ErrorPolicy, stageCodes } from './error-policy.js';
 import { acknowledge, asFailure, Job, LaneState, StageFailure, type Delivery, type JobOwner, type Origin } from './job.js';
 import { KeyLanes, noKey, type Lane } from './key-lanes.js';
+import { PlainWindow, type WindowHost } from './plain-window.js';
 
 /** What a runner needs from the stream run it belongs to. */
 export interface RunControl {
@@ -33,11 +34,6 @@ export interface SnapDefinition {
 }
 
 type PlainSink = (value: unknown) => unknown;
-
-const noop = (): void => {};
-
-/** `pushPlain`'s answer when the plain window is full: the pump awaits `takeWindowHead()` and calls `emitTaken`. */
-export const windowFull: unique symbol = Symbol('window full');
 
 const rethrowHandler = (error: unknown): never => {
   throw asFailure(error, 'handler');
@@ -79,16 +75,9 @@ export class Runner implements JobOwner {
   private readonly lanes: KeyLanes | null;
   private readonly debug: boolean;
   private openSources = 0;
-  /**
-   * The plain path's ordered window under concurrency > 1: messages whose handler is running (or
-   * returned), oldest first, with their handler results (promises). It is emitted from the head:
-   * the same ordered window of promises a user would write by hand. Counted in `inflight`.
-   */
-  private windowItems: unknown[] = [];
-  private windowResults: unknown[] = [];
-  private windowHead = 0;
+  /** The plain path's ordered window under concurrency > 1 (one source only). */
+  private readonly window: PlainWindow | null;
   private windowOrigin: Origin | null = null;
-  private takenItem: unknown = undefined;
 
   constructor(
     readonly definition: SnapDefinition,
@@ -109,6 +98,7 @@ export class Runner implements JobOwner {
     // The window keeps order across everything pushed into it: one source only.
     this.plain =
       this.batcher === null && !this.emitter.hasDeferred && !this.wantsContext && !this.emitter.collect && (o.concurrency === 1 || definition.sources.length === 1);
+    this.window = this.plain && o.concurrency > 1 ? new PlainWindow(o.concurrency, this.windowHost()) : null;
   }
 
   summary(): SnapSummary {
@@ -193,7 +183,7 @@ export class Runner implements JobOwner {
    * `push` for a `plain` snap and an item nobody acknowledges: no job unless it fails. Returns a
    * promise when the message went asynchronous; the snap has capacity again when it settles.
    */
-  pushPlain(item: unknown, origin: Origin): Promise<void> | typeof windowFull | undefined {
+  pushPlain(item: unknown, origin: Origin): Promise<void> | undefined {
     if (item instanceof FailedItem) {
       this.push(item, null, origin);
       return this.admission.hasCapacity() ? undefined : this.capacity();
@@ -206,15 +196,16 @@ export class Runner implements JobOwner {
     } catch (error) {
       return this.plainFailed(item, origin, new StageFailure('handler', error));
     }
-    if (this.concurrency > 1 && (this.windowHead < this.windowItems.length || isThenable(result))) {
-      // Concurrency: the result waits its turn in the ordered window. A rejection is handled when
-      // the message reaches the head; until then it must not count as unhandled.
-      if (isThenable(result)) result.then(undefined, noop);
-      this.admission.inflight++;
-      this.windowItems.push(item);
-      this.windowResults.push(result);
-      this.windowOrigin = origin;
-      return this.windowItems.length - this.windowHead >= this.concurrency ? windowFull : undefined;
+    const window = this.window;
+    if (window !== null) {
+      const thenable = isThenable(result);
+      if (thenable || window.length > 0) {
+        // Concurrency: the result waits its turn in the ordered window.
+        this.admission.inflight++;
+        this.windowOrigin = origin;
+        window.add(item, result, thenable);
+        return window.full ? window.room() : undefined;
+      }
     }
     let pending: void | Promise<void>;
     try {
@@ -253,67 +244,24 @@ export class Runner implements JobOwner {
     if (this.admission.waiting) this.wake();
   }
 
-  /**
-   * The window is full: takes its oldest message out and returns its handler's result. The pump
-   * awaits that itself (one hop, as a hand-written window does) and hands it to `emitTaken`.
-   */
-  takeWindowHead(): unknown {
-    const i = this.windowHead++;
-    this.takenItem = this.windowItems[i];
-    const result = this.windowResults[i];
-    this.windowItems[i] = undefined;
-    this.windowResults[i] = undefined;
-    if (this.windowHead === this.windowItems.length) {
-      this.windowItems.length = 0;
-      this.windowResults.length = 0;
-      this.windowHead = 0;
-    } else if (this.windowHead >= 1024) {
-      this.windowItems = this.windowItems.slice(this.windowHead);
-      this.windowResults = this.windowResults.slice(this.windowHead);
-      this.windowHead = 0;
-    }
-    return result;
+  private windowHost(): WindowHost {
+    const runner = this;
+    return {
+      get halted() {
+        return runner.run.halt.aborted;
+      },
+      emitValue: (value) => this.emitter.result(null, value),
+      failed: (item, error) => void this.plainFailed(item, this.windowOrigin!, error),
+      left: () => {
+        this.admission.inflight--;
+        if (this.admission.waiting) this.wake();
+      },
+    };
   }
 
-  /** Emits the message taken by `takeWindowHead` once its handler settled (`failed`: it threw). */
-  emitTaken(value: unknown, failed: boolean): Promise<void> | undefined {
-    const item = this.takenItem;
-    this.takenItem = undefined;
-    let emitting: void | Promise<void>;
-    try {
-      if (failed) throw new StageFailure('handler', value);
-      if (this.run.halt.aborted) {
-        this.abandonPlain();
-        return undefined;
-      }
-      emitting = this.emitter.result(null, value);
-    } catch (error) {
-      this.admission.inflight--;
-      return this.plainFailed(item, this.windowOrigin!, error);
-    }
-    if (emitting !== undefined) {
-      this.admission.inflight--;
-      return this.finishPlain(item, this.windowOrigin!, undefined, emitting);
-    }
-    this.admission.inflight--;
-    if (this.admission.waiting) this.wake();
-    return undefined;
-  }
-
-  /** The source ended or stops: emit what is left in the plain window, in order. */
+  /** The source ended or stops: wait until the plain window emptied, in order. */
   async drainWindow(): Promise<void> {
-    while (this.windowHead < this.windowItems.length) {
-      const result = this.takeWindowHead();
-      let value: unknown;
-      let failed = false;
-      try {
-        value = await result;
-      } catch (error) {
-        value = error;
-        failed = true;
-      }
-      await this.emitTaken(value, failed);
-    }
+    if (this.window !== null) await this.window.drain();
   }
 
   private abandonPlain(): void {
