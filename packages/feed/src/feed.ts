@@ -289,7 +289,10 @@ export class Feed<T extends object = Record<string, unknown>> implements Deferre
     try {
       if (indexes.length === 1) return await this.store.page(indexes[0]!, before, limit);
       // Each index's newest `limit` positions hold the union's newest `limit`: one round trip.
-      const lists = await Promise.all(indexes.map((ix) => this.store.page(ix, before, limit)));
+      const lists =
+        this.store.pageMany !== undefined
+          ? await this.store.pageMany(indexes, before, limit)
+          : await Promise.all(indexes.map((ix) => this.store.page(ix, before, limit)));
       return mergeNewest(lists, limit);
     } catch (error) {
       throw wrapStoreError(this.store, 'read', error);
@@ -322,9 +325,13 @@ export class Feed<T extends object = Record<string, unknown>> implements Deferre
     const indexes = indexesOfFilters(filters, this.options.keys, this.options.maxFanOut);
     if (indexes.length === 0 || end === start) return [];
     await withSignal(this.#init(), signal, 'Feed items');
-    const positions = await withSignal(this.#positions(indexes, undefined, end), signal, 'Feed items');
-    const entries = await withSignal(this.#load(positions.slice(start)), signal, 'Feed items');
-    return entries.map((e) => e.event);
+    // A sweep or a cap may remove an event between reading its position and loading it: read
+    // again (a few times) so that the page still has `end - start` events when that many match.
+    for (let attempt = 1; ; attempt++) {
+      const positions = (await withSignal(this.#positions(indexes, undefined, end), signal, 'Feed items')).slice(start);
+      const entries = await withSignal(this.#load(positions), signal, 'Feed items');
+      if (entries.length === positions.length || attempt === 3) return entries.map((e) => e.event);
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import { FeedStoreError } from './errors.js';
 import { expectKnownKeys, expectName, expectObject, type PostgresStoreOptions } from './options.js';
 import type { FeedStore, NewRecord, StoredRecord } from './store.js';
 import type { Cursor } from './types.js';
+import { newerFirst } from './internal/order.js';
 
 /** What the store needs of a `pg` Pool (or Client): `query`. */
 export type Queryable = Pick<Pool, 'query'>;
@@ -17,6 +18,8 @@ interface Statements {
   readonly insert: string;
   readonly page: string;
   readonly pageBefore: string;
+  readonly pageMany: string;
+  readonly pageManyBefore: string;
   readonly load: string;
   readonly count: string;
   readonly nth: string;
@@ -43,6 +46,11 @@ commit;`,
 insert into ${ti} (ix, at, seq) select * from unnest($5::text[], $6::bigint[], $7::bigint[])`,
     page: `select at::text as a, seq::text as s from ${ti} where ix = $1 order by at desc, seq desc limit $2`,
     pageBefore: `select at::text as a, seq::text as s from ${ti} where ix = $1 and (at, seq) < ($2::bigint, $3::bigint) order by at desc, seq desc limit $4`,
+    // Every index of an OR in one statement: a LATERAL range scan per index, each stopping at the limit.
+    pageMany: `select q.i, p.a, p.s from unnest($1::text[]) with ordinality as q(ix, i)
+cross join lateral (select at::text as a, seq::text as s from ${ti} where ${ti}.ix = q.ix order by at desc, seq desc limit $2) p`,
+    pageManyBefore: `select q.i, p.a, p.s from unnest($1::text[]) with ordinality as q(ix, i)
+cross join lateral (select at::text as a, seq::text as s from ${ti} where ${ti}.ix = q.ix and (at, seq) < ($3::bigint, $4::bigint) order by at desc, seq desc limit $2) p`,
     load: `select seq::text, at::text, event from ${t} where seq = any($1::bigint[])`,
     count: `select count(*)::text as n from ${ti} where ix = $1`,
     nth: `select at::text as a, seq::text as s from ${ti} where ix = $1 order by at desc, seq desc offset $2 limit 1`,
@@ -120,6 +128,18 @@ class PostgresStore implements FeedStore {
         ? await this.#query<PositionRow>('read', this.#sql.page, [index, limit])
         : await this.#query<PositionRow>('read', this.#sql.pageBefore, [index, before.at, before.seq, limit]);
     return rows.map(position);
+  }
+
+  async pageMany(indexes: readonly string[], before: Cursor | undefined, limit: number): Promise<Cursor[][]> {
+    const rows =
+      before === undefined
+        ? await this.#query<PositionRow & { i: string }>('read', this.#sql.pageMany, [indexes, limit])
+        : await this.#query<PositionRow & { i: string }>('read', this.#sql.pageManyBefore, [indexes, limit, before.at, before.seq]);
+    const lists: Cursor[][] = indexes.map(() => []);
+    for (const row of rows) lists[Number(row.i) - 1]!.push(position(row));
+    // Each list newest first, whatever order the rows came in.
+    for (const list of lists) list.sort(newerFirst);
+    return lists;
   }
 
   async load(positions: readonly Cursor[]): Promise<(StoredRecord | undefined)[]> {

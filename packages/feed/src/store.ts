@@ -30,6 +30,11 @@ export interface FeedStore {
   append(records: readonly NewRecord[]): Promise<number[]>;
   /** Up to `limit` positions of `index`, newest first, strictly older than `before` if given. */
   page(index: string, before: Cursor | undefined, limit: number): Promise<Cursor[]>;
+  /**
+   * Optional: `page` of each index (same order), in one round trip. Without it the feed calls
+   * `page` for each index at once.
+   */
+  pageMany?(indexes: readonly string[], before: Cursor | undefined, limit: number): Promise<Cursor[][]>;
   /** The records at these positions (`undefined` where one was removed meanwhile). */
   load(positions: readonly Cursor[]): Promise<(StoredRecord | undefined)[]>;
   /** How many positions `index` holds. */
