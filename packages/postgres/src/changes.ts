@@ -56,6 +56,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
   private started: Promise<Position> | undefined;
   /** Position after the last change read (the next poll reads after it). */
   private readPosition: Position | undefined;
+  /** Where the first iteration started. */
+  private origin: Position | undefined;
   /** Last position written to the checkpoint store. */
   private saved: string | undefined;
   private listener: { client: PoolClient; release(error?: Error): void } | undefined;
@@ -105,6 +107,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     let buffer: Change<Row>[] = [];
     let at = 0;
     let done = false;
+    let retryMs = 0;
+    let prefetch: ReturnType<Changes<Row>['poll']> | undefined;
     const finish = async (): Promise<IteratorResult<Change<Row>>> => {
       done = true;
       await this.stop();
@@ -113,7 +117,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     let pending: Promise<IteratorResult<Change<Row>>> = Promise.resolve({ done: true, value: undefined });
     const pull = async (): Promise<IteratorResult<Change<Row>>> => {
       if (this.started === undefined) this.started = this.start();
-      this.readPosition ??= await this.started;
+      this.origin ??= await this.started;
+      this.readPosition ??= this.origin;
       if (this.timers.length === 0 && !done) this.startTimers();
       while (!done) {
         if (this.abort.signal.aborted) return finish();
@@ -123,22 +128,44 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
           this.counters.yielded++;
           return { done: false, value: change };
         }
-        const { rows, full } = await this.poll();
+        const polled = prefetch ?? this.poll();
+        prefetch = undefined;
+        const { rows, full, heldBack } = await polled;
         buffer = rows;
         at = 0;
+        // More may be waiting: read the next batch while this one is handled.
+        if (full && !this.abort.signal.aborted) {
+          prefetch = this.poll();
+          prefetch.catch(() => undefined);
+        }
         if (!full && rows.length === 0) {
           await this.ensureListener();
-          await this.waker.sleep(this.options.pollMs, this.abort.signal).catch(() => undefined);
+          // Changes of committed transactions wait behind an older one still running: look again
+          // soon (10 ms, doubling up to pollMs) rather than after a whole pollMs.
+          retryMs = heldBack ? Math.min(this.options.pollMs, retryMs === 0 ? 10 : retryMs * 2) : 0;
+          await this.waker.sleep(retryMs || this.options.pollMs, this.abort.signal).catch(() => undefined);
+        } else {
+          retryMs = 0;
         }
       }
       return { done: true, value: undefined };
     };
+    const failed = async (error: unknown): Promise<never> => {
+      done = true;
+      await this.stop();
+      throw error;
+    };
     return {
-      next: () => (pending = pull().catch(async (error: unknown) => {
-        done = true;
-        await this.stop();
-        throw error;
-      })),
+      next: () => {
+        // Fast path: a change already read, handed out without entering the async loop.
+        if (at < buffer.length && !done && !this.abort.signal.aborted) {
+          const change = buffer[at++]!;
+          this.tracker.track(change, change.id);
+          this.counters.yielded++;
+          return (pending = Promise.resolve({ done: false, value: change }));
+        }
+        return (pending = pull().catch(failed));
+      },
       return: async () => {
         done = true;
         this.abort.abort();
@@ -190,8 +217,9 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         await this.started.catch(() => undefined);
         await this.save().catch((error: unknown) => this.warnFailure('final checkpoint write', error));
       }
-      if (this.tracker.committable !== undefined) this.readPosition = parsePosition(this.tracker.committable);
-      else if (this.saved !== undefined) this.readPosition = parsePosition(this.saved);
+      // The next iteration starts after what was acknowledged, not after what was read ahead.
+      const resume = this.tracker.committable ?? this.saved;
+      this.readPosition = resume !== undefined ? parsePosition(resume) : this.origin;
       this.iterating = false;
     })();
     return this.stopping;
@@ -323,7 +351,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
   }
 
   /** One read of up to `batch` changes after the read position; `full` when there may be more. */
-  private async poll(): Promise<{ rows: Change<Row>[]; full: boolean }> {
+  private async poll(): Promise<{ rows: Change<Row>[]; full: boolean; heldBack: boolean }> {
     const [txid, seq] = this.readPosition!;
     this.counters.polls++;
     let rows: ChangeRow[];
@@ -340,7 +368,17 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
       if (!(error instanceof PgQueryError) || !error.retriable) throw error;
       this.logger.warn({ code: error.code, pgCode: error.pgCode }, 'poll failed, retrying after pollMs');
       this.logger.debug({ err: error }, 'poll failure');
-      return { rows: [], full: false };
+      return { rows: [], full: false, heldBack: false };
+    }
+    let heldBack = false;
+    if (rows.length === 0) {
+      const [waiting] = await this.query<{ held: boolean }>(
+        'changes: poll',
+        `SELECT EXISTS (SELECT 1 FROM ${this.schema}.changes AS c
+                         WHERE (c.txid, c.seq) > ($1::xid8, $2::bigint) AND c.txid >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
+        [txid, seq],
+      ).catch(() => [{ held: false }]);
+      heldBack = waiting?.held ?? false;
     }
     this.counters.read += rows.length;
     const changes: Change<Row>[] = [];
@@ -367,7 +405,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
       }
     }
     if (rows.length > 0) this.readPosition = [rows.at(-1)!.txid, rows.at(-1)!.seq];
-    return { rows: changes, full: rows.length === this.options.batch };
+    return { rows: changes, full: rows.length === this.options.batch, heldBack };
   }
 
   /** Opens the LISTEN connection when there is none (first wait, or after it was lost). */

@@ -87,7 +87,11 @@ export async function install(pool: Pool, options: InstallOptions): Promise<Inst
         [oid, textTypes],
       );
       const primaryKey = pk.map((r) => r.name);
-      const args = [primaryKey.join(','), exact.map((r) => r.name).join(',')].map(literal).join(', ');
+      // Arguments: primary key columns, exact-digit columns, and the key column again when the
+      // key is a single column (the trigger's fast path, no subquery per row).
+      const argv = [primaryKey.join(','), exact.map((r) => r.name).join(',')];
+      if (primaryKey.length === 1) argv.push(primaryKey[0]!);
+      const args = argv.map(literal).join(', ');
       await client.query(
         `CREATE OR REPLACE TRIGGER ${ident(`${o.schema}_capture`)} AFTER INSERT OR UPDATE OR DELETE ON ${target}
            FOR EACH ROW EXECUTE FUNCTION ${s}.capture(${args})`,

@@ -90,6 +90,20 @@ describe.skipIf(!url)('changes(): commit order, resume, NOTIFY, retention', () =
     expect((await take(other[Symbol.asyncIterator](), 1))[0]!.key).toBe('1');
   });
 
+  it('a new iteration resumes after the acknowledged changes, not after what was read ahead', async () => {
+    const pool = testPool();
+    const { schema, orders } = await freshTables(pool);
+    await install(pool, { tables: [orders], schema });
+    await insert(pool, orders, 1, 10);
+    await using source = changes(pool, { schema, pollMs: 50, batch: 2, checkpoint: false });
+    const first = source[Symbol.asyncIterator]();
+    for (const c of await take(first, 3)) source[ack](c); // batches of 2: 4 (and more) read ahead
+    await first.return!();
+    const again = source[Symbol.asyncIterator]();
+    expect((await take(again, 7)).map((c) => c.key)).toEqual(['4', '5', '6', '7', '8', '9', '10']);
+    await again.return!();
+  });
+
   it('keeps the checkpoint in a @snoopy/cache Cache when given one', async () => {
     const pool = testPool();
     const { schema, orders } = await freshTables(pool);

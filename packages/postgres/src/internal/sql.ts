@@ -57,7 +57,9 @@ BEGIN
       IF n ->> c IS NOT NULL THEN n := jsonb_set(n, ARRAY[c], to_jsonb(n ->> c)); END IF;
     END LOOP;
   END IF;
-  IF TG_ARGV[0] <> '' THEN
+  IF TG_NARGS > 2 THEN
+    k := COALESCE(n, o) ->> TG_ARGV[2];
+  ELSIF TG_ARGV[0] <> '' THEN
     SELECT string_agg(COALESCE(n, o) ->> u.p, ',' ORDER BY u.i) INTO k
       FROM unnest(string_to_array(TG_ARGV[0], ',')) WITH ORDINALITY AS u(p, i);
   END IF;

@@ -1,3 +1,8 @@
+interface Entry<P> {
+  readonly position: P;
+  done: boolean;
+}
+
 /**
  * @internal Positions handed out in order, acknowledged in any order. `committable` is the
  * position of the last item of the longest acknowledged prefix, so a checkpoint never covers an
@@ -5,28 +10,35 @@
  */
 export class PrefixTracker<P> {
   /** Items not yet part of the acknowledged prefix, oldest first, from `head`. */
-  private entries: { item: unknown; position: P; done: boolean }[] = [];
+  private entries: Entry<P>[] = [];
   private head = 0;
-  /** Outstanding entries by item identity (a FIFO per identity, for equal primitive items). */
-  private readonly byItem = new Map<unknown, { item: unknown; position: P; done: boolean }[]>();
+  /** Outstanding entries by item identity; an array (FIFO) only when equal items are outstanding. */
+  private readonly byItem = new Map<unknown, Entry<P> | Entry<P>[]>();
   /** Position of the last item of the acknowledged prefix; undefined until one is done. */
   committable: P | undefined;
 
   /** Starts tracking `item`, which resumes at `position` once it and every earlier item are done. */
   track(item: unknown, position: P): void {
-    const entry = { item, position, done: false };
+    const entry: Entry<P> = { position, done: false };
     this.entries.push(entry);
     const same = this.byItem.get(item);
-    if (same === undefined) this.byItem.set(item, [entry]);
-    else same.push(entry);
+    if (same === undefined) this.byItem.set(item, entry);
+    else if (Array.isArray(same)) same.push(entry);
+    else this.byItem.set(item, [same, entry]);
   }
 
   /** Marks `item` done; false for an item that is not tracked (or was acknowledged already). */
   ack(item: unknown): boolean {
     const same = this.byItem.get(item);
     if (same === undefined) return false;
-    const entry = same.shift()!;
-    if (same.length === 0) this.byItem.delete(item);
+    let entry: Entry<P>;
+    if (Array.isArray(same)) {
+      entry = same.shift()!;
+      if (same.length === 1) this.byItem.set(item, same[0]!);
+    } else {
+      entry = same;
+      this.byItem.delete(item);
+    }
     entry.done = true;
     let head = this.head;
     const entries = this.entries;
