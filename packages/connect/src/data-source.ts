@@ -104,11 +104,6 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
     return this.current;
   }
 
-  /** The total from the last progress report, when known (core reads `size` for its progress bar). */
-  get size(): number | undefined {
-    return this.lastProgress.total;
-  }
-
   get lastReportedProgress(): SourceProgress {
     return this.lastProgress;
   }
@@ -155,7 +150,9 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
   private access(): SourceAccess<T, S> {
     return {
       start: () => this.load(),
-      read: (n) => this.readWithRetry(n),
+      read: (n) => this.readOnce(n),
+      retry: (error, n) => this.retry(error, n, 1),
+      check: (items) => this.checked(items, 1),
       takeState: () => {
         const s = this.pendingState;
         this.pendingState = undefined;
@@ -194,22 +191,10 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
     this.stateWrites = Promise.all([this.stateWrites, write]).then(() => undefined);
   }
 
-  /** One read with its retries; no promise of its own when `read` answers synchronously. */
-  private readWithRetry(n: number): Promise<readonly T[] | null> | readonly T[] | null {
+  /** One try of `read`, as the subclass answers it (an array, null, or a promise of one). */
+  private readOnce(n: number): Promise<readonly T[] | null> | readonly T[] | null {
     this.pendingState = undefined;
-    let result: Promise<readonly T[] | null> | readonly T[] | null;
-    try {
-      result = this.read(n);
-    } catch (error) {
-      return this.retry(error, n, 1);
-    }
-    if (result !== null && !Array.isArray(result) && typeof (result as PromiseLike<unknown>).then === 'function') {
-      return (result as Promise<readonly T[] | null>).then(
-        (items) => this.checked(items, 1),
-        (error: unknown) => this.retry(error, n, 1),
-      );
-    }
-    return this.checked(result as readonly T[] | null, 1);
+    return this.read(n);
   }
 
   private checked(items: readonly T[] | null, attempt: number): readonly T[] | null {
@@ -269,7 +254,10 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
 /** What the iterators may do with their source. */
 interface SourceAccess<T, S> {
   start(): Promise<void>;
+  /** One try; a failure goes to `retry`, which tries again or throws the ReadError. */
   read(n: number): Promise<readonly T[] | null> | readonly T[] | null;
+  retry(error: unknown, n: number): Promise<readonly T[] | null>;
+  check(items: readonly T[] | null): readonly T[] | null;
   takeState(): { value: S } | undefined;
   commit(checkpoint: S, persist: boolean): void;
   finish(): Promise<void>;
@@ -304,8 +292,15 @@ class SourceIterator<T, S> implements AsyncIterator<T> {
       }
       for (;;) {
         if (this.done) return { value: undefined, done: true };
-        const got = this.source.read(this.source.batchSize);
-        const items = got === null || Array.isArray(got) ? (got as readonly T[] | null) : await got;
+        const n = this.source.batchSize;
+        let items: readonly T[] | null;
+        try {
+          const got = this.source.read(n);
+          items = got === null || Array.isArray(got) ? (got as readonly T[] | null) : await got;
+        } catch (error) {
+          items = await this.source.retry(error, n);
+        }
+        items = this.source.check(items);
         const state = this.source.takeState();
         if (items === null) {
           if (state !== undefined) this.checkpoint(state.value);

@@ -89,6 +89,19 @@ describe('DataSource', () => {
     expect(hopeless.closes).toBe(1);
   });
 
+  it('a read that returns something other than an array or null fails with SNOOPY_CONNECT_READ, untried again', async () => {
+    class Wrong extends DataSource<number> {
+      reads = 0;
+      protected override read(): number[] {
+        this.reads++;
+        return 42 as never;
+      }
+    }
+    const source = new Wrong({}, { attempts: 3, backoffMs: 1 });
+    await expect(runInto(source, [])).rejects.toMatchObject({ cause: { code: 'SNOOPY_CONNECT_READ', message: expect.stringContaining('must return an array or null, got `42` (number)') } });
+    expect(source.reads).toBe(1);
+  });
+
   it('calls close() exactly once when the stream stops early and when a loop breaks', async () => {
     const controller = new AbortController();
     const source = new Pages({ size: 2, last: 1_000_000 });
@@ -176,14 +189,14 @@ describe('DataSource', () => {
     expect(rest).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
   });
 
-  it('reports progress as events, and its total as `size`', async () => {
+  it('reports progress as events and as its last report', async () => {
     const source = new Pages({ size: 4, last: 8 });
     const seen: string[] = [];
     source.on('progress', (p) => seen.push(`${p.loaded}/${p.total} ${p.message}`));
-    expect(source.size).toBeUndefined();
+    expect(source.lastReportedProgress).toEqual({ loaded: 0, total: undefined, message: undefined });
     await runInto(source, []);
     expect(seen).toEqual(['4/8 page 1', '8/8 page 2']);
-    expect(source.size).toBe(8);
+    expect(source.lastReportedProgress.total).toBe(8);
   });
 });
 
