@@ -102,6 +102,15 @@ for (const kind of storeKinds) {
       expect(await f.items({ user: undefined, kind: 'x' })).toHaveLength(3);
     });
 
+    it('indexes only own fields, so keys may be named like Object.prototype members', async () => {
+      const f = await openFeed<Record<string, unknown>>(kind, { keys: ['constructor', 'toString'] });
+      await f.insert({ n: 1 }, { at: 1 });
+      await f.insert({ n: 2, constructor: 'x' }, { at: 2 });
+      expect((await f.items({ constructor: 'x' })).map((e) => e.n)).toEqual([2]);
+      expect((await f.items()).map((e) => e.n)).toEqual([2, 1]);
+      expect(await f.count({ toString: 'y' })).toBe(0);
+    });
+
     it('refuses a filter on a key that is not indexed, and too wide an OR', async () => {
       const f = await open({ maxFanOut: 4 });
       await f.insert({ name: 'a', user: 1 });

@@ -54,7 +54,8 @@ export function indexesOf(event: unknown, keys: readonly string[], maxFanOut: nu
   const present: { key: string; values: string[] }[] = [];
   let total = 1;
   for (const key of keys) {
-    const values = valuesOfField(key, (event as Record<string, unknown>)[key]);
+    // Own fields only: a key named `constructor` or `toString` is not the prototype's.
+    const values = valuesOfField(key, Object.hasOwn(event, key) ? (event as Record<string, unknown>)[key] : undefined);
     if (values.length > 0) {
       present.push({ key, values });
       total *= values.length + 1;
