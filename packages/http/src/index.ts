@@ -16,3 +16,13 @@ export {
 } from './options.js';
 export { parseFilter, compileFilter, filterParams, FilterError, type FilterNode, type Operand, type Predicate, type Scalar } from './filter.js';
 export { Grants, type Grant, type GrantKey, type GrantScope, type GrantsOptions, type IssueOptions } from './grants.js';
+export { Gateway } from './gateway.js';
+export { publisher, type Publisher, type PublishOptions } from './publisher.js';
+export { Subscription, type SubscriptionSpec } from './subscription.js';
+export {
+  resolveGatewayOptions,
+  gatewayDefaults,
+  type GatewayOptions,
+  type GatewayTopicOptions,
+  type ResolvedGatewayOptions,
+} from './options.js';

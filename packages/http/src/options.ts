@@ -219,3 +219,116 @@ export function resolveWebhookSourceOptions<T>(options: WebhookSourceOptions<T>,
     dedupeTtlMs: int(where, 'dedupeTtlMs', o.dedupeTtlMs, 1, webhookSourceDefaults.dedupeTtlMs),
   });
 }
+
+/** One topic the gateway serves. */
+export interface GatewayTopicOptions {
+  /** Partitions (created with this many when missing; stream positions cover 0..n-1). @default 1 */
+  readonly partitions?: number;
+  /** Accept `POST /topics/:topic/events` with a publish grant. @default true */
+  readonly publish?: boolean;
+  /** Serve `GET /topics/:topic/stream` with a read grant, and subscriptions. @default true */
+  readonly read?: boolean;
+}
+
+/** Options of `new Gateway(options)` and of `snoopy gateway --config`. */
+export interface GatewayOptions {
+  /** librdkafka settings for every topic (`bootstrap.servers`, security...). */
+  readonly kafka: Readonly<Record<string, string | number | boolean>>;
+  /** The topics served, by name. */
+  readonly topics: Readonly<Record<string, GatewayTopicOptions>>;
+  /** Grant signing keys (see `Grants`). */
+  readonly keys: readonly import('./grants.js').GrantKey[];
+  /** @default 'HS256' */
+  readonly algorithm?: 'HS256' | 'ES256' | 'EdDSA';
+  /** `Authorization: Bearer <adminToken>` manages subscriptions and issues grants over HTTP; without it those routes are off. @default undefined */
+  readonly adminToken?: string;
+  /** Directory of the LevelDB cache that keeps subscriptions and revocations. */
+  readonly dataDir: string;
+  /** @default 8080 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Let subscriptions deliver to loopback/private addresses (tests, local setups). @default false */
+  readonly allowPrivateWebhooks?: boolean;
+  /** Retry schedule of subscription deliveries. @default webhookDefaults.retry */
+  readonly webhookRetry?: RetryOptions;
+  /** Largest publish body. @default 1_048_576 */
+  readonly maxBodyBytes?: number;
+  /** Bytes a stream may have unsent before the client is cut off as too slow. @default 1_048_576 */
+  readonly streamBufferBytes?: number;
+  /** Milliseconds between SSE heartbeat comments. @default 15_000 */
+  readonly heartbeatMs?: number;
+  /** Create missing topics at start. @default true */
+  readonly createTopics?: boolean;
+}
+
+export interface ResolvedGatewayOptions {
+  readonly kafka: Readonly<Record<string, string | number | boolean>>;
+  readonly topics: Readonly<Record<string, Required<GatewayTopicOptions>>>;
+  readonly keys: readonly import('./grants.js').GrantKey[];
+  readonly algorithm: 'HS256' | 'ES256' | 'EdDSA';
+  readonly adminToken: string | undefined;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly allowPrivateWebhooks: boolean;
+  readonly webhookRetry: RetryOptions | undefined;
+  readonly maxBodyBytes: number;
+  readonly streamBufferBytes: number;
+  readonly heartbeatMs: number;
+  readonly createTopics: boolean;
+}
+
+export const gatewayDefaults = Object.freeze({
+  port: 8080,
+  host: '127.0.0.1',
+  algorithm: 'HS256' as const,
+  allowPrivateWebhooks: false,
+  maxBodyBytes: 1_048_576,
+  streamBufferBytes: 1_048_576,
+  heartbeatMs: 15_000,
+  createTopics: true,
+});
+
+const gatewayKeys = ['kafka', 'topics', 'keys', 'algorithm', 'adminToken', 'dataDir', 'port', 'host', 'allowPrivateWebhooks', 'webhookRetry', 'maxBodyBytes', 'streamBufferBytes', 'heartbeatMs', 'createTopics'];
+
+export function resolveGatewayOptions(options: GatewayOptions, where = 'gateway'): ResolvedGatewayOptions {
+  const o = plainObject(where, 'options', options) as unknown as GatewayOptions;
+  knownKeys(where, o, gatewayKeys);
+  if (typeof o.dataDir !== 'string' || o.dataDir === '') fail(where, 'dataDir', 'a directory path', o.dataDir);
+  const kafka = plainObject(where, 'kafka', o.kafka);
+  if (typeof kafka['bootstrap.servers'] !== 'string') fail(where, 'kafka.bootstrap.servers', 'a string', kafka['bootstrap.servers']);
+  const topics: Record<string, Required<GatewayTopicOptions>> = {};
+  for (const [name, t] of Object.entries(plainObject(where, 'topics', o.topics))) {
+    const at = `topics.${name}`;
+    const tt = plainObject(where, at, t ?? {});
+    knownKeys(`${where}: ${at}`, tt, ['partitions', 'publish', 'read']);
+    topics[name] = Object.freeze({
+      partitions: int(where, `${at}.partitions`, tt.partitions, 1, 1),
+      publish: bool(where, `${at}.publish`, tt.publish, true),
+      read: bool(where, `${at}.read`, tt.read, true),
+    });
+  }
+  if (Object.keys(topics).length === 0) fail(where, 'topics', 'at least one topic', o.topics);
+  if (!Array.isArray(o.keys) || o.keys.length === 0) fail(where, 'keys', 'a non-empty array of grant keys', o.keys);
+  if (o.adminToken !== undefined && (typeof o.adminToken !== 'string' || o.adminToken.length < 16)) fail(where, 'adminToken', 'a string of at least 16 characters', o.adminToken);
+  const port = int(where, 'port', o.port, 0, gatewayDefaults.port);
+  if (port > 65535) fail(where, 'port', 'an integer from 0 to 65535', port);
+  if (o.webhookRetry !== undefined) resolveWebhookOptions({ retry: o.webhookRetry }, `${where}: webhookRetry`);
+  return Object.freeze({
+    kafka: Object.freeze({ ...(kafka as Record<string, string | number | boolean>) }),
+    topics: Object.freeze(topics),
+    keys: o.keys,
+    algorithm: o.algorithm ?? gatewayDefaults.algorithm,
+    adminToken: o.adminToken,
+    dataDir: str(where, 'dataDir', o.dataDir, ''),
+    port,
+    host: str(where, 'host', o.host, gatewayDefaults.host),
+    allowPrivateWebhooks: bool(where, 'allowPrivateWebhooks', o.allowPrivateWebhooks, gatewayDefaults.allowPrivateWebhooks),
+    webhookRetry: o.webhookRetry,
+    maxBodyBytes: int(where, 'maxBodyBytes', o.maxBodyBytes, 1, gatewayDefaults.maxBodyBytes),
+    streamBufferBytes: int(where, 'streamBufferBytes', o.streamBufferBytes, 1, gatewayDefaults.streamBufferBytes),
+    heartbeatMs: int(where, 'heartbeatMs', o.heartbeatMs, 1, gatewayDefaults.heartbeatMs),
+    createTopics: bool(where, 'createTopics', o.createTopics, gatewayDefaults.createTopics),
+  });
+}
