@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { ack } from '@snoopy/core';
+import { Topic } from '@snoopy/kafka';
+import { bootstrapServers, randomName } from './setup/kafka-helpers.js';
 
+process.env.SNOOPY_LOG_LEVEL ??= 'warn';
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(repo, 'packages/cli/dist/bin.js');
 const pages = join(repo, 'packages/connect/test/fixtures/pages-source.mjs');
@@ -33,9 +37,9 @@ interface Ran {
   stderr: string;
 }
 
-function snoopy(args: string[]): Promise<Ran> {
+function snoopy(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: env(), timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...env(), ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -115,6 +119,25 @@ describe('snoopy run', () => {
     expect(ran.stdout).toBe('');
     expect(ndjson(readFileSync(file, 'utf8')).map((x) => (x as { name: string }).name)).toEqual(Array.from({ length: 9 }, (_, i) => `item-${i}`));
   });
+
+  const servers = bootstrapServers();
+  it.skipIf(!servers)('--to topic:NAME produces every item to Kafka', async () => {
+    const name = randomName('connect-run');
+    const topic = Topic<{ i: number }>(name, { 'bootstrap.servers': servers!, 'group.id': randomName('connect-run') });
+    onTestFinished(() => topic.close());
+    await topic.create({ partitions: 1 });
+    const ran = await snoopy(['run', pages, '--count', '30', '--api-key', 'k', '--to', `topic:${name}`], { KAFKA_BOOTSTRAP_SERVERS: servers! });
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toBe('');
+    const got: number[] = [];
+    for await (const msg of topic) {
+      got.push(msg.value.i);
+      topic[ack](msg);
+      if (got.length === 30) break;
+    }
+    expect(got).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  }, 120_000);
 
   it('SIGTERM stops reading, writes what was read and exits 1 (stopped)', async () => {
     const child = spawn(process.execPath, [bin, 'run', pages, '--count', '1000000', '--slow-ms', '2', '--api-key', 'k'], { cwd: repo, env: env() });
