@@ -40,7 +40,7 @@ export function realDelay(ms: number): Promise<void> {
 
 /**
  * Fake time for batches, retries and backoffs: once installed, `setTimeout`, `setInterval`,
- * their `clear*` and `Date.now` follow this clock, which moves only when told (`advance(ms)`,
+ * their `clear*`, `Date.now` and `performance.now` follow this clock, which moves only when told (`advance(ms)`,
  * `next()`). Promise callbacks and `setImmediate` stay real, and run between timers.
  * `using clock = new FakeClock().install()` uninstalls it at the end of the scope.
  */
@@ -48,7 +48,9 @@ export class FakeClock {
   #now: number;
   #nextId = 1;
   readonly #timers = new Map<number, Scheduled>();
-  #saved: { setTimeout: unknown; clearTimeout: unknown; setInterval: unknown; clearInterval: unknown; dateNow: () => number } | undefined;
+  #saved:
+    | { setTimeout: unknown; clearTimeout: unknown; setInterval: unknown; clearInterval: unknown; dateNow: () => number; perfNow: PropertyDescriptor | undefined }
+    | undefined;
 
   constructor(start = 0) {
     if (typeof start !== 'number' || !Number.isFinite(start)) throw new OptionsError(`FakeClock: Expected \`start\` to be a finite number, got ${describeValue(start)}`);
@@ -72,13 +74,23 @@ export class FakeClock {
   install(): this {
     if (this.#saved) return this;
     const g = globalThis as unknown as Record<string, unknown>;
-    this.#saved = { setTimeout: g.setTimeout, clearTimeout: g.clearTimeout, setInterval: g.setInterval, clearInterval: g.clearInterval, dateNow: Date.now };
+    this.#saved = {
+      setTimeout: g.setTimeout,
+      clearTimeout: g.clearTimeout,
+      setInterval: g.setInterval,
+      clearInterval: g.clearInterval,
+      dateNow: Date.now,
+      perfNow: Object.getOwnPropertyDescriptor(performance, 'now'),
+    };
     g.setTimeout = (callback: Callback, ms?: number, ...args: unknown[]) => this.#schedule(callback, ms, undefined, args);
     g.setInterval = (callback: Callback, ms?: number, ...args: unknown[]) => this.#schedule(callback, ms, Math.max(1, Number(ms) || 0), args);
     g.clearTimeout = g.clearInterval = (timer: unknown) => {
       if (timer !== undefined && timer !== null) this.#timers.delete(Number(timer));
     };
     Date.now = () => this.#now;
+    // Elapsed-time checks (performance.now()) move with the clock too, from where real time was.
+    const base = performance.now() - this.#now;
+    Object.defineProperty(performance, 'now', { value: () => base + this.#now, configurable: true, writable: true });
     return this;
   }
 
@@ -91,6 +103,8 @@ export class FakeClock {
     g.setInterval = saved.setInterval;
     g.clearInterval = saved.clearInterval;
     Date.now = saved.dateNow;
+    if (saved.perfNow) Object.defineProperty(performance, 'now', saved.perfNow);
+    else delete (performance as unknown as Record<string, unknown>).now;
     this.#saved = undefined;
     this.#timers.clear();
   }

@@ -116,6 +116,18 @@ describe('FakeClock', () => {
     expect(order).toEqual(['first', 'after first', 'second']);
   });
 
+  it('moves performance.now() with it, and puts the real one back', async () => {
+    {
+      using clock = new FakeClock().install();
+      const before = performance.now();
+      await clock.advance(1_500);
+      expect(performance.now() - before).toBe(1_500);
+    }
+    const a = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(performance.now()).toBeGreaterThan(a);
+  });
+
   it('refuses a negative advance', async () => {
     using clock = new FakeClock().install();
     await expect(clock.advance(-1)).rejects.toThrow('FakeClock.advance: Expected `ms` to be a number >= 0, got `-1` (number)');
