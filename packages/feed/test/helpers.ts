@@ -26,48 +26,61 @@ export interface StoreKind {
   readonly available: boolean;
   /** A fresh store (new directory, key prefix or schema), cleaned up when the test finishes. */
   create(options?: Record<string, unknown>): Promise<FeedStore>;
+  /** A fresh store and its clean-up (closes its client or pool and drops its data), to call yourself. */
+  open(options?: Record<string, unknown>): Promise<{ store: FeedStore; dispose(): Promise<void> }>;
 }
 
-export const level: StoreKind = {
-  name: 'level',
-  available: true,
-  async create(options = {}) {
-    const cache = await Cache.open(join(tempDir(), 'db'), { sweepInterval: 0 });
-    onTestFinished(() => cache.close());
-    return levelStore(cache, { namespace: randomName('feed'), ...options });
-  },
-};
+function kindOf(name: StoreKind['name'], available: boolean, open: StoreKind['open']): StoreKind {
+  return {
+    name,
+    available,
+    open,
+    async create(options) {
+      const { store, dispose } = await open(options);
+      onTestFinished(dispose);
+      return store;
+    },
+  };
+}
+
+export const level: StoreKind = kindOf('level', true, async (options = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snoopy-feed-test-'));
+  const cache = await Cache.open(join(dir, 'db'), { sweepInterval: 0 });
+  return {
+    store: levelStore(cache, { namespace: randomName('feed'), ...options }),
+    async dispose() {
+      await cache.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
 
 const redisAt = redisUrl();
-export const redis: StoreKind = {
-  name: 'redis',
-  available: redisAt !== undefined,
-  async create(options = {}) {
-    const client = new Redis(redisAt!, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    const prefix = randomName('feed');
-    onTestFinished(async () => {
+export const redis: StoreKind = kindOf('redis', redisAt !== undefined, async (options = {}) => {
+  const client = new Redis(redisAt!, { maxRetriesPerRequest: 3 });
+  const prefix = randomName('feed');
+  return {
+    store: redisStore(client, { prefix, ...options }),
+    async dispose() {
       const keys = await client.keys(`${prefix}:*`);
       if (keys.length > 0) await client.del(...keys);
       await client.quit();
-    });
-    return redisStore(client, { prefix, ...options });
-  },
-};
+    },
+  };
+});
 
 const postgresAt = postgresUrl();
-export const postgres: StoreKind = {
-  name: 'postgres',
-  available: postgresAt !== undefined,
-  async create(options = {}) {
-    const pool = new pg.Pool({ connectionString: postgresAt!, max: 4 });
-    const schema = randomName('feed');
-    onTestFinished(async () => {
+export const postgres: StoreKind = kindOf('postgres', postgresAt !== undefined, async (options = {}) => {
+  const pool = new pg.Pool({ connectionString: postgresAt!, max: 4 });
+  const schema = randomName('feed');
+  return {
+    store: postgresStore(pool, { schema, ...options }),
+    async dispose() {
       await pool.query(`drop schema if exists "${schema}" cascade`);
       await pool.end();
-    });
-    return postgresStore(pool, { schema, ...options });
-  },
-};
+    },
+  };
+});
 
 export const storeKinds: readonly StoreKind[] = [level, redis, postgres];
 

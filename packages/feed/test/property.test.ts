@@ -61,7 +61,9 @@ for (const kind of storeKinds) {
     it('returns what the reference returns, for random inserts and queries', { timeout: 240_000 }, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(insertArb, { minLength: 1, maxLength: 40 }), fc.array(queryArb, { minLength: 1, maxLength: 12 }), async (inserts, queries) => {
-          const f = feed<Ev>({ keys: [...KEYS], store: await kind.create() });
+          // Each run closes its own client or pool, so that runs do not pile up connections.
+          const { store, dispose } = await kind.open();
+          const f = feed<Ev>({ keys: [...KEYS], store });
           try {
             const reference: { at: number; order: number; event: Ev }[] = [];
             // Consecutive inserts marked `burst` go out together (one batch): order is call order.
@@ -90,6 +92,7 @@ for (const kind of storeKinds) {
             }
           } finally {
             await f.close();
+            await dispose();
           }
         }),
         { numRuns: 25 },
