@@ -2,8 +2,8 @@ export { Feed, feed, maxPageEnd, type CountOptions, type InsertOptions, type Ite
 export { levelStore } from './level-store.js';
 export { redisStore } from './redis-store.js';
 export { postgresStore } from './postgres-store.js';
-export { serveFeed, type FeedServer } from './server.js';
-export { feedClient, type FeedClient } from './client.js';
+export { rpcErrors, serveFeed, type FeedServer } from './server.js';
+export { feedClient, type CallOptions, type FeedClient } from './client.js';
 export {
   feedDefaults,
   resolveFeedOptions,
