@@ -77,7 +77,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     this.options = resolveChangesOptions(options);
     this.schema = ident(this.options.schema);
     this.logger = (this.options.logger ?? rootLogger()).child({ component: 'pg-changes', schema: this.options.schema, name: this.options.name });
-    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (this.options.signal?.aborted) this.abort.abort();
+    else this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
   /** Position of the contiguous prefix of acknowledged changes (what the next checkpoint writes). */
@@ -103,6 +104,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     this.iterating = true;
     this.stopping = undefined;
     this.abort = new AbortController();
+    if (this.options.signal?.aborted) this.abort.abort();
     this.tracker = new PrefixTracker<string>();
     let buffer: Change<Row>[] = [];
     let at = 0;

@@ -90,7 +90,8 @@ export class Pull<T = QueryResultRow, C = unknown> implements AsyncIterable<T>, 
       this.fetchPage = source as PageFunction<T, C>;
     }
     this.logger = (this.options.logger ?? rootLogger()).child({ component: 'pg-pull', name: this.options.name });
-    this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (this.options.signal?.aborted) this.abort.abort();
+    else this.options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
   stats(): PullStats {

@@ -104,6 +104,23 @@ describe.skipIf(!url)('changes(): commit order, resume, NOTIFY, retention', () =
     await again.return!();
   });
 
+  it('its signal ends the iteration while it waits; an aborted signal ends it at once', async () => {
+    const pool = testPool();
+    const { schema, orders } = await freshTables(pool);
+    await install(pool, { tables: [orders], schema });
+    await insert(pool, orders, 1, 1);
+    const stop = new AbortController();
+    await using source = changes(pool, { schema, pollMs: 600_000, signal: stop.signal });
+    const keys: (string | null)[] = [];
+    for await (const change of source) {
+      keys.push(change.key);
+      setTimeout(() => stop.abort(), 50);
+    }
+    expect(keys).toEqual(['1']);
+    await using late = changes(pool, { schema, signal: stop.signal });
+    expect(await late[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+  });
+
   it('keeps the checkpoint in a @snoopy/cache Cache when given one', async () => {
     const pool = testPool();
     const { schema, orders } = await freshTables(pool);

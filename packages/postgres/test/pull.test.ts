@@ -132,6 +132,27 @@ describe('pull() over a cursor function (an HTTP API that lists by cursor)', () 
     await it.return!();
   });
 
+  it('its signal ends the iteration while it waits for new items, and writes the checkpoint', async () => {
+    const { items, fetchPage } = await api();
+    items.push({ id: 1 }, { id: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'pull-signal-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const cache = await Cache.open(join(dir, 'db'));
+    onTestFinished(() => cache.close());
+    const stop = new AbortController();
+    const source = pull(fetchPage, { every: 600_000, signal: stop.signal, checkpoint: cache });
+    const seen: number[] = [];
+    for await (const item of source) {
+      seen.push(item.id);
+      source[ack](item);
+      if (seen.length === 2) setTimeout(() => stop.abort(), 50);
+    }
+    expect(seen).toEqual([1, 2]);
+    expect(cache.get('default')).toEqual({ at: 2 });
+    const late = pull(fetchPage, { signal: stop.signal });
+    expect(await late[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+  });
+
   it('a page that is not { items, next } fails with SNOOPY_PG_PAGE', async () => {
     const bad = pull(async () => ({ rows: [] }) as never, {});
     await expect(bad[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'SNOOPY_PG_PAGE' });
