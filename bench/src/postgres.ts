@@ -2,8 +2,9 @@
 //   capture:  changes() through core (snap, no-op handler, no-op sink, acknowledgements and
 //             checkpoints) against a hand-written polling loop over the same change table (same
 //             commit-safe query and batch size, checkpoint row updated after every batch);
-//   triggers: insert throughput into a table with the capture and NOTIFY triggers against the
-//             same table without them (single-row INSERTs and one 10 000-row INSERT ... SELECT);
+//   triggers: insert throughput into a table with the capture and NOTIFY triggers (and with the
+//             capture trigger only) against the same table without them (single-row INSERTs,
+//             autocommit, and one 10 000-row INSERT ... SELECT);
 //   latency:  commit -> handler with NOTIFY on (pollMs 1000), against polling every 100 ms.
 // Run: npx tsc -b packages/postgres bench && node bench/dist/postgres.js
 // Env: SNOOPY_PG_URL (a server to use; default: start one with test/postgres/postgres.mjs),
@@ -41,10 +42,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
 await pool.query(`DROP SCHEMA IF EXISTS ${S}_app CASCADE; DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}_app`);
-for (const t of ['captured', 'plain', 'feed']) {
+for (const t of ['captured', 'quiet', 'plain', 'feed']) {
   await pool.query(`CREATE TABLE ${S}_app.${t} (id bigint PRIMARY KEY, item text NOT NULL, qty integer NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
 }
 await install(pool, { tables: [`${S}_app.captured`, `${S}_app.feed`], schema: S });
+await install(pool, { tables: [`${S}_app.quiet`], schema: S, notify: false });
 
 // The change table for the capture cases: CHANGES inserts in statements of 1 000 rows.
 for (let i = 0; i < CHANGES; i += 1000) {
@@ -162,13 +164,14 @@ async function latency(listen: boolean, pollMs: number, round: number): Promise<
 
 const results = {
   snoopy: [] as number[], hand: [] as number[],
-  singleWith: [] as number[], singleWithout: [] as number[], bulkWith: [] as number[], bulkWithout: [] as number[],
+  singleWith: [] as number[], singleQuiet: [] as number[], singleWithout: [] as number[], bulkWith: [] as number[], bulkWithout: [] as number[],
   notify: [] as number[], poll: [] as number[],
 };
 for (let round = 0; round < ROUNDS; round++) {
   const capture: [number[], (r: number) => Promise<number>][] = [[results.snoopy, snoopyCapture], [results.hand, handCapture]];
   const inserts: [number[], () => Promise<number>][] = [
     [results.singleWith, () => singleInserts('captured')],
+    [results.singleQuiet, () => singleInserts('quiet')],
     [results.singleWithout, () => singleInserts('plain')],
     [results.bulkWith, () => bulkInsert('captured')],
     [results.bulkWithout, () => bulkInsert('plain')],
@@ -196,6 +199,7 @@ const lines = [
   `| changes() -> no-op snap and sink (${fmt(CHANGES)} changes, batch ${BATCH}) | ${fmt(median(results.snoopy))} changes/s | ${paired(results.snoopy, results.hand).toFixed(2)}x of hand-written | >= 0.9x |`,
   `| hand-written polling loop, same query, checkpoint per batch | ${fmt(median(results.hand))} changes/s | 1.00x | |`,
   `| single-row INSERTs with capture triggers | ${fmt(median(results.singleWith))} rows/s | ${paired(results.singleWith, results.singleWithout).toFixed(2)}x of without | |`,
+  `| single-row INSERTs with the capture trigger, NOTIFY off | ${fmt(median(results.singleQuiet))} rows/s | ${paired(results.singleQuiet, results.singleWithout).toFixed(2)}x of without | |`,
   `| single-row INSERTs without triggers | ${fmt(median(results.singleWithout))} rows/s | 1.00x | |`,
   `| ${fmt(BULK)}-row INSERT ... SELECT with capture triggers | ${fmt(median(results.bulkWith))} rows/s | ${paired(results.bulkWith, results.bulkWithout).toFixed(2)}x of without | |`,
   `| ${fmt(BULK)}-row INSERT ... SELECT without triggers | ${fmt(median(results.bulkWithout))} rows/s | 1.00x | |`,
