@@ -4,6 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Registry, type Logger, type Sink, type StreamSummary } from '@snoopy/core';
 import { DataSource, type DataSourceClass, type SourceProgress } from './data-source.js';
+import { ProgressLine } from './internal/progress-line.js';
 import { SourceModuleError } from './errors.js';
 import { fail } from './options.js';
 import { checkParamSpecs, flagName, type ParamSpec } from './params.js';
@@ -109,32 +110,34 @@ export async function runDataSource(Source: DataSourceClass, options: RunDataSou
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
+  const to = options.to;
+  if (to !== undefined && (typeof to !== 'string' || to === '' || to === 'topic:')) fail('runDataSource', 'to', "'-', a file path or topic:NAME", to);
+  // Parameters are checked here, before any output is opened.
   const source = new Source(options.params ?? {}, options.logger === undefined ? {} : { logger: options.logger });
   const closers: (() => Promise<unknown>)[] = [];
-  let sink: Sink;
-  const to = options.to;
-  if (to === undefined || to === '-') sink = writeLine(stdout);
-  else if (to.startsWith('topic:')) {
-    const name = to.slice('topic:'.length);
-    if (name === '') fail('runDataSource', 'to', 'topic:NAME with a name', to);
-    const { Topic } = await import('@snoopy/kafka');
-    const servers = env.KAFKA_BOOTSTRAP_SERVERS;
-    const topic = Topic(name, servers ? { 'bootstrap.servers': servers } : undefined);
-    closers.push(() => topic.close());
-    sink = topic as unknown as Sink;
-  } else {
-    const file = createWriteStream(to, { flags: 'w' });
-    await once(file, 'open');
-    closers.push(async () => {
-      file.end();
-      await once(file, 'finish');
-    });
-    sink = writeLine(file);
-  }
-  const bar = stderr.isTTY === true ? new ProgressLine(stderr, Source.name, source) : undefined;
-  const registry = new Registry();
-  registry.snap(source, { sink, name: Source.name })((item: unknown) => item);
+  let bar: ProgressLine | undefined;
   try {
+    let sink: Sink;
+    if (to === undefined || to === '-') sink = writeLine(stdout);
+    else if (to.startsWith('topic:')) {
+      const { Topic } = await import('@snoopy/kafka');
+      const servers = env.KAFKA_BOOTSTRAP_SERVERS;
+      const topic = Topic(to.slice('topic:'.length), servers ? { 'bootstrap.servers': servers } : undefined);
+      closers.push(() => topic.close());
+      sink = topic as unknown as Sink;
+    } else {
+      const file = createWriteStream(to, { flags: 'w' });
+      closers.push(async () => {
+        if (file.closed) return;
+        file.end();
+        await once(file, 'close');
+      });
+      await once(file, 'open');
+      sink = writeLine(file);
+    }
+    bar = stderr.isTTY === true ? new ProgressLine(stderr, Source.name, source) : undefined;
+    const registry = new Registry();
+    registry.snap(source, { sink, name: Source.name })((item: unknown) => item);
     const summary = await registry.stream({
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       handleSignals: options.signal === undefined,
@@ -144,47 +147,8 @@ export async function runDataSource(Source: DataSourceClass, options: RunDataSou
     return { summary, progress: source.lastReportedProgress };
   } finally {
     bar?.stop();
+    // close() runs exactly once, also when the output could not be opened and nothing was read.
     await source[Symbol.asyncDispose]();
     for (const close of closers) await close();
-  }
-}
-
-/** One line on a TTY: `name [####----] 40% 400/1000 message`, redrawn every 200 ms. */
-class ProgressLine {
-  private readonly timer: NodeJS.Timeout;
-  private latest: SourceProgress | undefined;
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    private readonly out: NodeJS.WritableStream & { columns?: number },
-    private readonly name: string,
-    source: DataSource,
-  ) {
-    this.unsubscribe = source.on('progress', (p) => (this.latest = p));
-    this.timer = setInterval(() => this.draw(), 200);
-    this.timer.unref();
-  }
-
-  private draw(): void {
-    const p = this.latest;
-    if (p === undefined) return;
-    let line = `${this.name} ${p.loaded}`;
-    if (p.total !== undefined && p.total > 0) {
-      const ratio = Math.min(1, p.loaded / p.total);
-      const width = 30;
-      const filled = Math.round(ratio * width);
-      line = `${this.name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${p.loaded}/${p.total}`;
-    }
-    if (p.message !== undefined) line += ` ${p.message}`;
-    this.out.write(`\r\x1b[2K${line.slice(0, (this.out.columns ?? 100) - 1)}`);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.unsubscribe();
-    if (this.latest !== undefined) {
-      this.draw();
-      this.out.write('\n');
-    }
   }
 }
