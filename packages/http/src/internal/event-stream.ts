@@ -60,6 +60,7 @@ export class EventStream implements TailListener {
       'x-accel-buffering': 'no',
       connection: 'keep-alive',
     });
+    res.flushHeaders();
     if (options.format === 'sse') {
       res.write(': connected\n\n');
       this.#heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs);
