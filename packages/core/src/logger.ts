@@ -75,65 +75,48 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
 }
 
 let root: Logger | undefined;
-/** Bumped by every setRootLogger: children made before it rebuild their real logger on next use. */
-let generation = 0;
 
 function currentRoot(): Logger {
   root ??= createLogger();
   return root;
 }
 
-interface Node {
-  readonly bindings: Record<string, unknown>;
-  readonly options: Record<string, unknown>;
-  real: Logger | undefined;
-  generation: number;
-  /** The real logger's methods, bound once per real logger (no allocation per log call). */
-  readonly methods: Map<PropertyKey, unknown>;
+const follows = Symbol('snoopy.logger.follows');
+
+interface Follower {
+  readonly [follows]: { readonly bindings: Record<string, unknown>; readonly options: Record<string, unknown> };
 }
 
-function realOf(node: Node): Logger {
-  if (node.real === undefined || node.generation !== generation) {
-    const base = currentRoot();
-    node.real = Object.keys(node.bindings).length === 0 && Object.keys(node.options).length === 0 ? base : base.child(node.bindings, node.options);
-    node.generation = generation;
-    node.methods.clear();
-  }
-  return node.real;
+/** Every follower alive, to move onto a new root; dropped when collected. */
+const followers = new Set<WeakRef<Logger & Follower>>();
+const forget = new FinalizationRegistry<WeakRef<Logger & Follower>>((ref) => followers.delete(ref));
+
+function realFor(f: Follower[typeof follows]): Logger {
+  const base = currentRoot();
+  return Object.keys(f.bindings).length === 0 && Object.keys(f.options).length === 0 ? base : base.child(f.bindings, f.options);
 }
 
 /**
- * A logger that follows the root: what it logs goes to whatever `setRootLogger` installed last,
- * also when it was made before. `child()` merges bindings into one object, so a key bound twice
- * (`component`) appears once per line, with the innermost value.
+ * A logger that follows the root: an object whose prototype is the real pino logger (as pino's
+ * own children are), moved onto a new real logger by `setRootLogger`, so a component made before
+ * the logger was given logs through it, at the cost of pino's own call. `child()` merges bindings
+ * into one object, so a key bound twice (`component`) appears once per line, the innermost value.
  */
-function follower(node: Node): Logger {
-  return new Proxy({} as Logger, {
-    get(_target, prop) {
-      if (prop === 'child') {
-        return (bindings: Record<string, unknown> = {}, options: Record<string, unknown> = {}) =>
-          follower({ bindings: { ...node.bindings, ...bindings }, options: { ...node.options, ...options }, real: undefined, generation: -1, methods: new Map() });
-      }
-      const real = realOf(node);
-      const value = Reflect.get(real, prop, real) as unknown;
-      if (typeof value !== 'function') return value;
-      // pino swaps a level's method when the level changes: keep the bound one only while it is the same.
-      const cached = node.methods.get(prop) as { fn: unknown; bound: unknown } | undefined;
-      if (cached?.fn === value) return cached.bound;
-      const bound = (value as (...args: unknown[]) => unknown).bind(real);
-      node.methods.set(prop, { fn: value, bound });
-      return bound;
-    },
-    set(_target, prop, value) {
-      return Reflect.set(realOf(node), prop, value);
-    },
-    has(_target, prop) {
-      return Reflect.has(realOf(node), prop);
-    },
+function follower(bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
+  const state = { bindings, options };
+  const f = Object.create(realFor(state)) as Logger & Follower;
+  Object.defineProperty(f, follows, { value: state });
+  Object.defineProperty(f, 'child', {
+    value: (more: Record<string, unknown> = {}, moreOptions: Record<string, unknown> = {}) =>
+      follower({ ...bindings, ...more }, { ...options, ...moreOptions }),
   });
+  const ref = new WeakRef(f);
+  followers.add(ref);
+  forget.register(f, ref);
+  return f;
 }
 
-const rootFollower = follower({ bindings: {}, options: {}, real: undefined, generation: -1, methods: new Map() });
+let rootFollower: Logger | undefined;
 
 /**
  * The logger every snoopy component derives its child from
@@ -143,7 +126,7 @@ const rootFollower = follower({ bindings: {}, options: {}, real: undefined, gene
  * `setRootLogger`, whenever they were made.
  */
 export function rootLogger(): Logger {
-  currentRoot(); // a wrong SNOOPY_LOG_LEVEL fails here, where the component is made
+  rootFollower ??= follower({}, {}); // a wrong SNOOPY_LOG_LEVEL fails here, where the component is made
   return rootFollower;
 }
 
@@ -155,6 +138,9 @@ export function setRootLogger(logger: Logger | undefined): void {
   if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof (logger as { child?: unknown }).child !== 'function')) {
     throw new OptionsError(`setRootLogger: Expected \`logger\` to be a pino logger, got ${describeValue(logger)}`);
   }
-  root = logger;
-  generation += 1;
+  root = logger ?? createLogger();
+  for (const ref of followers) {
+    const f = ref.deref();
+    if (f) Object.setPrototypeOf(f, realFor(f[follows]));
+  }
 }

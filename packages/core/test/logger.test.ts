@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OptionsError, rootLogger, setRootLogger } from '@snoopy/core';
 import { formatPretty, logFormatFromEnv, logLevelFromEnv } from '../src/logger.js';
 
@@ -74,16 +74,16 @@ describe('SNOOPY_LOG_LEVEL and SNOOPY_LOG_FORMAT', () => {
     expect(() => logFormatFromEnv({ SNOOPY_LOG_FORMAT: 'xml' }, false)).toThrow(/Expected `SNOOPY_LOG_FORMAT` to be one of json, pretty/);
   });
 
-  it('rootLogger() fails with it where a component is made', () => {
+  it('rootLogger() fails with it where the first component is made', async () => {
     const saved = process.env.SNOOPY_LOG_LEVEL;
     process.env.SNOOPY_LOG_LEVEL = 'loud';
     try {
-      setRootLogger(undefined);
-      expect(() => rootLogger()).toThrow(expect.objectContaining({ code: 'SNOOPY_OPTIONS_INVALID' }));
+      vi.resetModules();
+      const fresh = await import('../src/logger.js');
+      expect(() => fresh.rootLogger()).toThrow(expect.objectContaining({ code: 'SNOOPY_OPTIONS_INVALID', message: expect.stringContaining('got `"loud"`') }));
     } finally {
       if (saved === undefined) delete process.env.SNOOPY_LOG_LEVEL;
       else process.env.SNOOPY_LOG_LEVEL = saved;
-      setRootLogger(undefined);
     }
   });
 });
