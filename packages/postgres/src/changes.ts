@@ -143,8 +143,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         if (!full && rows.length === 0) {
           await this.ensureListener();
           // Changes of committed transactions wait behind an older one still running: look again
-          // soon (10 ms, doubling up to pollMs) rather than after a whole pollMs.
-          retryMs = heldBack ? Math.min(this.options.pollMs, retryMs === 0 ? 10 : retryMs * 2) : 0;
+          // soon (10 ms, doubling up to a second or pollMs) rather than after a whole pollMs.
+          retryMs = heldBack ? Math.min(this.options.pollMs, 1000, retryMs === 0 ? 10 : retryMs * 2) : 0;
           await this.waker.sleep(retryMs || this.options.pollMs, this.abort.signal).catch(() => undefined);
         } else {
           retryMs = 0;

@@ -177,6 +177,28 @@ describe.skipIf(!url)('changes(): commit order, resume, NOTIFY, retention', () =
     await it.return!();
   });
 
+  it('a change held back by an older open transaction is picked up soon after it ends, not after pollMs', async () => {
+    const pool = testPool();
+    const { schema, orders } = await freshTables(pool);
+    await install(pool, { tables: [orders], schema });
+    await using source = changes(pool, { schema, pollMs: 600_000 });
+    const it = source[Symbol.asyncIterator]();
+    const pending = it.next();
+    await until('the LISTEN connection', () => source.stats().listens === 1);
+    const blocker = await pool.connect();
+    onTestFinished(() => blocker.release());
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT pg_current_xact_id()'); // an unrelated transaction, older than the insert
+    await insert(pool, orders, 1, 1); // its NOTIFY wakes the source, which finds the change held back
+    const held = await Promise.race([pending, new Promise<'held'>((r) => setTimeout(() => r('held'), 300))]);
+    expect(held).toBe('held');
+    await blocker.query('COMMIT'); // no NOTIFY now: only the short re-poll finds it
+    const got = await Promise.race([pending, new Promise<'none'>((r) => setTimeout(() => r('none'), 30_000).unref())]);
+    expect(got).not.toBe('none');
+    expect(((got as IteratorResult<Change>).value as Change).key).toBe('1');
+    await it.return!();
+  });
+
   it('a lost NOTIFY (the listener connection killed) loses nothing, and the listener comes back', async () => {
     const pool = testPool();
     const { schema, orders } = await freshTables(pool);
