@@ -11,4 +11,5 @@ export const commands: Readonly<Record<string, { readonly summary: string; load(
   lag: { summary: 'Show how far a consumer group is behind, per partition', load: async () => (await import('./commands/lag.js')).lag },
   cache: { summary: 'Inspect a Cache directory: get, scan, stats', load: async () => (await import('./commands/cache.js')).cache },
   run: { summary: 'Run a data source (a DataSource module) into NDJSON or a topic', load: async () => (await import('./commands/run.js')).runCommand },
+  gateway: { summary: 'Run the event gateway: publish over HTTP, webhook subscriptions, filtered streams', load: async () => (await import('./commands/gateway.js')).gateway },
 };

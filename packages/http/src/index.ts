@@ -26,3 +26,4 @@ export {
   type GatewayTopicOptions,
   type ResolvedGatewayOptions,
 } from './options.js';
+export { runGateway, loadGatewayConfig, type RunGatewayOptions } from './run-gateway.js';
