@@ -1,6 +1,7 @@
 export { install, uninstall, type InstalledTable } from './install.js';
 export { Changes, changes } from './changes.js';
 export { Pull, pull, type PullStats } from './pull.js';
+export { rowEvent, type RowEvent } from './row-event.js';
 export {
   changesDefaults,
   installDefaults,
