@@ -22,9 +22,11 @@ function env(): NodeJS.ProcessEnv {
 }
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'packages/connect'], { cwd: repo, stdio: 'pipe' });
+  // Serialized with the other suites that build it (an unchanged build writes nothing).
+  const lock = join(tmpdir(), 'snoopy-connect-build.lock');
+  execFileSync('flock', [lock, 'npx', 'tsc', '-p', 'packages/connect'], { cwd: repo, stdio: 'pipe' });
   try {
-    execFileSync('npx', ['tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
+    execFileSync('flock', [lock, 'npx', 'tsc', '-p', 'packages/cli'], { cwd: repo, stdio: 'pipe' });
   } catch (error) {
     // Type errors elsewhere in the CLI still emit JavaScript; the run command must be there.
     if (!existsSync(join(repo, 'packages/cli/dist/commands/run.js'))) throw error;

@@ -1,6 +1,7 @@
 // examples/http-to-writer, built and run with node: pages through a local API with 429s into a
 // buffered writer that POSTs batches to a second local server with 503s.
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
@@ -11,8 +12,10 @@ const root = join(import.meta.dirname, '..');
 describe('examples/http-to-writer', () => {
   test('copies every item once, in order, through 429s and 503s', { timeout: 240_000 }, async () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    await run(process.execPath, [tsc, '-p', 'packages/connect'], { cwd: root });
-    await run(process.execPath, [tsc, '-p', 'examples/http-to-writer'], { cwd: root });
+    // Serialized with the other suites that build packages/connect (an unchanged build writes nothing).
+    const lock = join(tmpdir(), 'snoopy-connect-build.lock');
+    await run('flock', [lock, process.execPath, tsc, '-p', 'packages/connect'], { cwd: root });
+    await run('flock', [lock, process.execPath, tsc, '-p', 'examples/http-to-writer'], { cwd: root });
     const { stdout } = await run(process.execPath, [join(root, 'examples', 'http-to-writer', 'dist', 'main.js')], {
       cwd: root,
       timeout: 120_000,

@@ -2,6 +2,7 @@
 // the source saw acknowledged was sent. The child runs the compiled package (dist).
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -11,7 +12,8 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'packages/connect'], { cwd: repo, stdio: 'pipe' });
+  // Serialized with the other suites that build it (an unchanged build writes nothing).
+  execFileSync('flock', [join(tmpdir(), 'snoopy-connect-build.lock'), 'npx', 'tsc', '-p', 'packages/connect'], { cwd: repo, stdio: 'pipe' });
 }, 120_000);
 
 function lines(file: string): number[] {
