@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ack, Registry, type DeadLetter } from '@snoopy/core';
 import { bufferedWriter, type Batch, type BufferedWriterOptions, type Send } from '../src/index.js';
@@ -105,7 +107,9 @@ describe('bufferedWriter failures', () => {
   });
 
   it('a listener that throws is logged and later flushes go on', async () => {
-    const { w, sent } = recording<number>({ maxRecords: 1 });
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }));
+    const { w, sent } = recording<number>({ maxRecords: 1, logger });
     let calls = 0;
     w.on('send', () => {
       calls++;
@@ -120,6 +124,8 @@ describe('bufferedWriter failures', () => {
     expect(sent.map((b) => b.records)).toEqual([[0], [1], [2], [3], [4]]);
     expect(calls).toBe(5);
     expect(flushes).toEqual([0, 1, 2, 3, 4]);
+    await until(() => lines.length === 10, 'ten warn lines');
+    expect(lines.filter((l) => l.includes('"msg":"event listener threw"') && l.includes('listener bug'))).toHaveLength(10);
   });
 
   it('retries retriable errors with backoff, then fails the batch with SNOOPY_CONNECT_SEND', async () => {
@@ -192,6 +198,19 @@ describe('bufferedWriter flush, close and backpressure', () => {
     await flushed;
     await Promise.all(writes);
     expect(order).toEqual(['send started', 'send finished', 'flush resolved']);
+  });
+
+  it('flush({ signal }) stops waiting when aborted; the send goes on', async () => {
+    const open = gate();
+    const { w, sent } = recording<number>({ maxRecords: 1 }, () => open.promise);
+    const written = w.write(1);
+    const controller = new AbortController();
+    const flushing = w.flush({ signal: controller.signal });
+    controller.abort();
+    await expect(flushing).rejects.toMatchObject({ code: 'SNOOPY_ABORTED' });
+    open.open();
+    await written;
+    expect(sent.map((b) => b.records)).toEqual([[1]]);
   });
 
   it('acknowledges a message only once the batch holding it was sent', async () => {
