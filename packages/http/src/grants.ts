@@ -82,6 +82,8 @@ export class Grants {
   readonly #sign: Promise<Key>;
   readonly #verify: Map<string, Promise<Key>>;
   readonly #revoked = new Map<string, number>();
+  /** Tokens already verified (signature, issuer, claims), until they expire; revocation is checked on every use. */
+  readonly #verified = new Map<string, Grant>();
   readonly #listeners = new Set<(jti: string) => void>();
 
   constructor(options: GrantsOptions) {
@@ -153,6 +155,22 @@ export class Grants {
    */
   async verify(token: string | undefined, topic: string, scope: GrantScope): Promise<Grant> {
     if (!token) throw grantError(401, 'Missing grant token');
+    const cached = this.#verified.get(token);
+    if (cached !== undefined && cached.exp * 1000 > Date.now() + this.#tolerance * 1000) return this.#check(cached, topic, scope);
+    const grant = await this.#verifyToken(token);
+    if (this.#verified.size >= 10_000) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, grant);
+    return this.#check(grant, topic, scope);
+  }
+
+  #check(grant: Grant, topic: string, scope: GrantScope): Grant {
+    if (this.#revoked.has(grant.jti)) throw grantError(401, 'Grant revoked');
+    if (grant.topic !== topic) throw grantError(403, 'Grant is for another topic');
+    if (grant.scope !== scope) throw grantError(403, `Grant does not allow ${scope}`);
+    return grant;
+  }
+
+  async #verifyToken(token: string): Promise<Grant> {
     let payload: Claims;
     try {
       ({ payload } = await jwtVerify<Claims>(
@@ -170,9 +188,7 @@ export class Grants {
       throw grantError(401, why, error);
     }
     const jti = payload.jti!;
-    if (this.#revoked.has(jti)) throw grantError(401, 'Grant revoked');
-    if (payload.topic !== topic) throw grantError(403, 'Grant is for another topic');
-    if (payload.scope !== scope) throw grantError(403, `Grant does not allow ${scope}`);
+    if (typeof payload.topic !== 'string' || (payload.scope !== 'read' && payload.scope !== 'publish')) throw grantError(401, 'Grant has no topic or scope');
     const params = (payload.params ?? {}) as Record<string, string | number | boolean | null>;
     const where = typeof payload.where === 'string' ? payload.where : undefined;
     let filter: Predicate = () => true;
@@ -183,7 +199,7 @@ export class Grants {
         throw grantError(401, 'Grant filter is invalid', cause);
       }
     }
-    return { jti, topic, scope, subject: payload.sub!, where, params, exp: payload.exp!, filter };
+    return Object.freeze({ jti, topic: payload.topic, scope: payload.scope, subject: payload.sub!, where, params, exp: payload.exp!, filter });
   }
 
   /** Revokes a grant by its `jti`: refused from now on, and open streams that use it are closed. */
