@@ -102,9 +102,20 @@ function realFor(f: Follower[typeof follows]): Logger {
  * the logger was given logs through it, at the cost of pino's own call. `child()` merges bindings
  * into one object, so a key bound twice (`component`) appears once per line, the innermost value.
  */
+const methods = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** Points `f` at `real`: its prototype, and the level methods bound to it (pino's own call, no extra lookups). */
+function point(f: Logger & Follower, real: Logger): void {
+  Object.setPrototypeOf(f, real);
+  for (const level of methods) {
+    Object.defineProperty(f, level, { value: real[level].bind(real), writable: true, configurable: true });
+  }
+}
+
 function follower(bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
   const state = { bindings, options };
-  const f = Object.create(realFor(state)) as Logger & Follower;
+  const f = Object.create(null) as Logger & Follower;
+  point(f, realFor(state));
   Object.defineProperty(f, follows, { value: state });
   Object.defineProperty(f, 'child', {
     value: (more: Record<string, unknown> = {}, moreOptions: Record<string, unknown> = {}) =>
@@ -141,6 +152,6 @@ export function setRootLogger(logger: Logger | undefined): void {
   root = logger ?? createLogger();
   for (const ref of followers) {
     const f = ref.deref();
-    if (f) Object.setPrototypeOf(f, realFor(f[follows]));
+    if (f) point(f, realFor(f[follows]));
   }
 }
