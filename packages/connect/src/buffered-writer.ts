@@ -95,6 +95,8 @@ class BatchView<T> implements Batch<T> {
   }
 }
 
+const noop = (): void => {};
+
 const json = (record: unknown): string => {
   const text = JSON.stringify(record);
   if (text === undefined) throw new TypeError(`record ${String(record)} has no JSON form`);
@@ -149,7 +151,9 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
   [deliver](record: T, completion: Completion): void | Promise<void> {
     if (this.closed) throw new ClosedError(`Writer ${this.options.name}`);
     this.add(record, completion);
-    if (this.held >= this.options.maxBuffered) return this.waitForSpace(undefined);
+    // The record is taken either way (its completion reports its fate), so this wait never
+    // rejects: a close() while core waits here just lets core go on.
+    if (this.held >= this.options.maxBuffered) return this.waitForSpace(undefined).then(undefined, noop);
   }
 
   /** Buffers one record; resolves once its batch was sent, rejects if it never will be. */
@@ -237,7 +241,7 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     this.spaceWaiters = [];
     this.spaceHead = 0;
     for (const w of waiting) w.reject(new ClosedError(`Writer ${this.options.name}`));
-    if (unsent.length > 0) this.logger.warn({ code: 'SNOOPY_CONNECT_UNSENT', unsent: unsent.length, timeoutMs }, 'writer closed with records unsent');
+    // Not logged: each unsent record fails its message (or its write()) and the report lists them.
     return { unsent };
   }
 

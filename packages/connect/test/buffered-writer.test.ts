@@ -259,6 +259,29 @@ describe('bufferedWriter flush, close and backpressure', () => {
     expect(sent).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('a stream stopped while the writer applies backpressure ends, and nothing is acknowledged twice', async () => {
+    let acks = 0;
+    function* numbers(): Generator<number> {
+      for (let i = 0; i < 100; i++) yield i;
+    }
+    const source = Object.assign(numbers(), { [ack]: () => void acks++ });
+    // A server that never answers: the writer fills up, then close() times out.
+    const w = bufferedWriter<number>(() => new Promise<void>(() => {}), { maxRecords: 2, maxBuffered: 4, maxDelayMs: 600_000 });
+    const controller = new AbortController();
+    const registry = new Registry();
+    const failed: DeadLetter[] = [];
+    registry.snap(source, { sink: w, errors: { deadLetter: (l: DeadLetter) => void failed.push(l) } })((n: number) => n);
+    const done = registry.stream({ handleSignals: false, progress: false, signal: controller.signal, closeTimeoutMs: 100, dispose: false });
+    await until(() => w.stats().held === 4, 'the writer to be full');
+    controller.abort();
+    const report = w.close({ timeoutMs: 50 });
+    await done;
+    expect([...(await report).unsent].sort()).toEqual([0, 1, 2, 3]);
+    expect(failed.map((l) => l.message).sort()).toEqual([0, 1, 2, 3]);
+    expect(failed.every((l) => (l.error.cause as { code?: string }).code === 'SNOOPY_CONNECT_UNSENT')).toBe(true);
+    expect(acks).toBe(4);
+  });
+
   it('write() waits for space at maxBuffered and honours its signal', async () => {
     const open = gate();
     const { w } = recording<number>({ maxRecords: 1, maxBuffered: 1 }, () => open.promise);
