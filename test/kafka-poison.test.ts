@@ -32,7 +32,7 @@ describe.skipIf(!servers)('poison messages', () => {
     const results = new Collector(output, { ...config, 'group.id': randomName('verify') });
     try {
       const worker = startWorker({ KAFKA_BOOTSTRAP_SERVERS: servers!, INPUT: input, OUTPUT: output, GROUP: randomName('g'), DLQ: dlq });
-      await Promise.race([results.until(() => results.distinct === valid.length), worker.exited]);
+      await Promise.race([results.until(() => results.distinct === valid.length, `all ${valid.length} valid results`, 120_000), worker.exited]);
       expect(results.distinct, worker.tail()).toBe(valid.length);
       for (const id of valid) expect(results.counts.has(id)).toBe(true);
       expect(worker.child.exitCode, worker.tail()).toBeNull();

@@ -29,10 +29,11 @@ describe.skipIf(!servers)('scale-out in one group', () => {
       produced += count;
     };
     /** Produces rounds of inputs until `check()` holds (each round is processed first). */
-    const feedUntil = async (check: () => boolean): Promise<void> => {
-      while (!check()) {
+    const feedUntil = async (check: () => boolean, what: string): Promise<void> => {
+      for (let round = 0; !check(); round++) {
+        if (round === 20) throw new Error(`${what} did not happen within 20 rounds of 300 inputs`);
         await feed(300);
-        await results.until(() => check() || results.distinct >= produced);
+        await results.until(() => check() || results.distinct >= produced, `round ${round + 1} of inputs while waiting until ${what}`, 40_000);
       }
     };
     const did = (worker: string) => () => (results.workers.get(worker) ?? 0) > 0;
@@ -40,9 +41,9 @@ describe.skipIf(!servers)('scale-out in one group', () => {
       const env = { KAFKA_BOOTSTRAP_SERVERS: servers!, INPUT: input, OUTPUT: output, GROUP: randomName('g'), DELAY_MS: '10', CONCURRENCY: '2' };
       const w1 = startWorker({ ...env, WORKER_ID: 'w1' });
       const w2 = startWorker({ ...env, WORKER_ID: 'w2' });
-      await feedUntil(() => did('w1')() && did('w2')());
+      await feedUntil(() => did('w1')() && did('w2')(), 'w1 and w2 both had work');
       const w3 = startWorker({ ...env, WORKER_ID: 'w3' });
-      await feedUntil(did('w3'));
+      await feedUntil(did('w3'), 'w3 had work');
       expect([w1, w2, w3].map((w) => w.child.exitCode)).toEqual([null, null, null]);
 
       // w1 leaves gracefully: it finishes, commits, and its partitions go to w2 and w3.
@@ -50,7 +51,7 @@ describe.skipIf(!servers)('scale-out in one group', () => {
       expect(await w1.exited, w1.tail()).toBe(0);
       const afterLeave = results.total;
       await feed(600);
-      await Promise.race([results.until(() => results.distinct === produced), w2.exited, w3.exited]);
+      await Promise.race([results.until(() => results.distinct === produced, `all ${produced} results after w1 left`, 60_000), w2.exited, w3.exited]);
       expect(results.distinct, `${w2.tail()}\n${w3.tail()}`).toBe(produced);
       expect(results.total).toBeGreaterThan(afterLeave);
 
