@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { PgQueryError } from './errors.js';
-import { channelName, ident, literal, schemaSql } from './internal/sql.js';
+import { bulkCaptureFunction, channelName, ident, literal, schemaSql, triggerNames } from './internal/sql.js';
 import { resolveInstallOptions, resolveUninstallOptions, type InstallOptions, type UninstallOptions } from './options.js';
 
 /** Column types recorded as JSON strings (exact digits) instead of JSON numbers. */
@@ -92,10 +92,21 @@ export async function install(pool: Pool, options: InstallOptions): Promise<Inst
       const argv = [primaryKey.join(','), exact.map((r) => r.name).join(',')];
       if (primaryKey.length === 1) argv.push(primaryKey[0]!);
       const args = argv.map(literal).join(', ');
+      // Updates: a row trigger (it compares each old row with its new one).
       await client.query(
-        `CREATE OR REPLACE TRIGGER ${ident(`${o.schema}_capture`)} AFTER INSERT OR UPDATE OR DELETE ON ${target}
+        `CREATE OR REPLACE TRIGGER ${ident(`${o.schema}_capture`)} AFTER UPDATE ON ${target}
            FOR EACH ROW EXECUTE FUNCTION ${s}.capture(${args})`,
       );
+      // Inserts and deletes: one INSERT ... SELECT per statement over its transition table, from a
+      // function generated for this table's columns (a bulk INSERT records its rows in one go).
+      for (const [op, transition, suffix] of [['insert', 'NEW', 'ins'], ['delete', 'OLD', 'del']] as const) {
+        const fn = `${s}.${ident(`capture_${suffix}_${oid}`)}`;
+        await client.query(bulkCaptureFunction(o.schema, fn, op, primaryKey, exact.map((r) => r.name)));
+        await client.query(
+          `CREATE OR REPLACE TRIGGER ${ident(`${o.schema}_capture_${suffix}`)} AFTER ${op.toUpperCase()} ON ${target}
+             REFERENCING ${transition} TABLE AS snoopy_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+        );
+      }
       if (o.notify) {
         await client.query(
           `CREATE OR REPLACE TRIGGER ${ident(`${o.schema}_notify`)} AFTER INSERT OR UPDATE OR DELETE ON ${target}
@@ -118,21 +129,24 @@ export async function uninstall(pool: Pool, options: UninstallOptions = {}): Pro
   const o = resolveUninstallOptions(options);
   await inTransaction(pool, 'uninstall', async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`snoopy.install.${o.schema}`]);
-    const targets: string[] = [];
+    const targets: { target: string; oid?: number }[] = [];
     if (o.tables !== undefined) {
-      for (const { target } of await resolveTables(client, o.tables)) targets.push(target);
+      for (const { target, oid } of await resolveTables(client, o.tables)) targets.push({ target, oid });
     } else {
       const { rows } = await client.query<{ table: string }>(
         `SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS table
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE t.tgname IN ($1, $2)`,
-        [`${o.schema}_capture`, `${o.schema}_notify`],
+          WHERE t.tgname = ANY($1)`,
+        [triggerNames(o.schema)],
       );
-      targets.push(...rows.map((r) => r.table));
+      targets.push(...rows.map((r) => ({ target: r.table })));
     }
-    for (const target of targets) {
-      await client.query(`DROP TRIGGER IF EXISTS ${ident(`${o.schema}_capture`)} ON ${target}`);
-      await client.query(`DROP TRIGGER IF EXISTS ${ident(`${o.schema}_notify`)} ON ${target}`);
+    for (const { target, oid } of targets) {
+      for (const name of triggerNames(o.schema)) await client.query(`DROP TRIGGER IF EXISTS ${ident(name)} ON ${target}`);
+      // The table's generated functions (without `tables`, DROP SCHEMA ... CASCADE takes them).
+      if (oid !== undefined && (await client.query('SELECT to_regnamespace($1) AS ns', [o.schema])).rows[0].ns !== null) {
+        for (const suffix of ['ins', 'del']) await client.query(`DROP FUNCTION IF EXISTS ${ident(o.schema)}.${ident(`capture_${suffix}_${oid}`)}()`);
+      }
     }
     if (o.tables === undefined) await client.query(`DROP SCHEMA IF EXISTS ${ident(o.schema)} CASCADE`);
   });

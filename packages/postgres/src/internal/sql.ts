@@ -77,3 +77,31 @@ END
 $fn$;
 `;
 }
+
+/** @internal Every trigger name `install()` may create for `schema`. */
+export function triggerNames(schema: string): string[] {
+  return [`${schema}_capture`, `${schema}_capture_ins`, `${schema}_capture_del`, `${schema}_notify`];
+}
+
+/**
+ * @internal A statement trigger function for one table's inserts or deletes: one
+ * `INSERT ... SELECT` over the transition table `snoopy_rows`, in its order, with bigint/numeric
+ * columns as exact-digit strings and the primary key as text joined with `,`.
+ */
+export function bulkCaptureFunction(schema: string, fn: string, op: 'insert' | 'delete', primaryKey: readonly string[], exact: readonly string[]): string {
+  const s = ident(schema);
+  const row = exact.length === 0
+    ? 'to_jsonb(r)'
+    : `to_jsonb(r) || jsonb_build_object(${exact.map((c) => `${literal(c)}, r.${ident(c)}::text`).join(', ')})`;
+  const key = primaryKey.length === 0 ? 'NULL::text' : primaryKey.length === 1 ? `j ->> ${literal(primaryKey[0]!)}` : `concat_ws(',', ${primaryKey.map((c) => `j ->> ${literal(c)}`).join(', ')})`;
+  const column = op === 'insert' ? 'new_row' : 'old_row';
+  return `
+CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO ${s}.changes (table_name, op, key, ${column}, request_id)
+  SELECT TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, '${op}', ${key}, j, NULLIF(current_setting('snoopy.request_id', true), '')
+    FROM (SELECT ${row} AS j FROM snoopy_rows AS r) AS t;
+  RETURN NULL;
+END
+$fn$;`;
+}
