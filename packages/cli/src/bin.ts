@@ -12,6 +12,10 @@ function describeFailure(err: unknown): string {
   return line;
 }
 
+// A command's own output is the point: the library's info lines (partitions assigned...) only
+// when asked for with SNOOPY_LOG_LEVEL.
+process.env.SNOOPY_LOG_LEVEL ||= 'warn';
+
 const controller = new AbortController();
 let signals = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
