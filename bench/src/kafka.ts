@@ -865,7 +865,108 @@ async function loadSnoopy(): Promise<((brokers: string) => Client) | undefined> 
   }
 }
 
-main().then(
+// ------------------------------------------------------------------------------------------------
+// Rebalance settle time (`node bench/dist/kafka.js rebalance`): two snoopy consumers share a
+// 6-partition topic fed at a steady rate; a third joins. Measured per protocol, rounds
+// interleaved: `settle`, from the third member's start to its first message (the group is whole
+// again); `stall`, the longest time after the join in which no member got a message; `again`,
+// messages handed out twice (redelivered because a revocation dropped them or their commit).
+
+async function rebalanceBench(): Promise<void> {
+  const b = await broker();
+  const brokers = b.bootstrapServers;
+  const kafka = await import('@snoopy/kafka');
+  const { ack } = await import('@snoopy/core');
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const protocols = { eager: 'range,roundrobin', cooperative: 'cooperative-sticky' } as const;
+  const figures: Record<string, Array<{ settle: number; stall: number; again: number }>> = { eager: [], cooperative: [] };
+  try {
+    console.log(`Rebalance bench: 6 partitions, ~2,000 msg/s, 2 members then a third joins; ${rounds} interleaved rounds; broker ${brokers}`);
+    for (let round = 0; round < rounds; round++) {
+      for (const name of (round % 2 === 0 ? ['eager', 'cooperative'] : ['cooperative', 'eager']) as Array<keyof typeof protocols>) {
+        const topicName = unique(`bench-rebalance-${name}`);
+        const producer = kafka.Topic<number>(topicName, { 'bootstrap.servers': brokers });
+        await producer.create({ partitions: 6 });
+        let n = 0;
+        let feeding = true;
+        const feed = (async () => {
+          while (feeding) {
+            await Promise.all(Array.from({ length: 20 }, () => producer(n++)));
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        })();
+        const group = unique('bench-rebalance-group');
+        const seen = new Set<string>();
+        let again = 0;
+        let last = performance.now();
+        let joinedAt = 0;
+        let stall = 0;
+        const members: Array<{ first: number; stop: () => Promise<void> }> = [];
+        const member = () => {
+          const topic = kafka.Topic<number>(topicName, { 'bootstrap.servers': brokers, 'group.id': group, 'partition.assignment.strategy': protocols[name], 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 });
+          const it = topic[Symbol.asyncIterator]();
+          const m = { first: 0, stop: async () => {} };
+          let running = true;
+          const loop = (async () => {
+            while (running) {
+              const r = await it.next();
+              if (r.done) return;
+              const now = performance.now();
+              if (joinedAt > 0) stall = Math.max(stall, now - last);
+              last = now;
+              if (m.first === 0) m.first = now;
+              const id = `${r.value.partition}:${r.value.offset}`;
+              if (seen.has(id)) again++;
+              seen.add(id);
+              (topic as unknown as Record<symbol, (item: unknown) => void>)[ack]!(r.value);
+            }
+          })();
+          m.stop = async () => {
+            running = false;
+            await it.return?.();
+            await loop.catch(() => {});
+            await topic.close();
+          };
+          members.push(m);
+          return m;
+        };
+        const waitFor = async (check: () => boolean, what: string) => {
+          const end = performance.now() + 60_000;
+          while (!check()) {
+            if (performance.now() > end) throw new Error(`rebalance bench: timed out waiting for ${what}`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        };
+        const a = member();
+        const c2 = member();
+        await waitFor(() => a.first > 0 && c2.first > 0, 'two members consuming');
+        await new Promise((r) => setTimeout(r, 2000));
+        joinedAt = performance.now();
+        last = joinedAt;
+        const third = member();
+        await waitFor(() => third.first > 0, 'the third member\'s first message');
+        const settle = third.first - joinedAt;
+        await new Promise((r) => setTimeout(r, 2000));
+        feeding = false;
+        await feed;
+        for (const m of members) await m.stop();
+        await producer.close();
+        figures[name]!.push({ settle, stall, again });
+        console.log(`  round ${round + 1} ${name.padEnd(11)} settle ${fmt(settle)} ms, longest stall ${fmt(stall)} ms, ${again} redelivered`);
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    console.log('\nmedians          settle ms   stall ms   redelivered');
+    for (const name of ['eager', 'cooperative']) {
+      const f = figures[name]!;
+      console.log(`${name.padEnd(16)}${fmt(med(f.map((x) => x.settle))).padStart(10)}${fmt(med(f.map((x) => x.stall))).padStart(11)}${String(med(f.map((x) => x.again))).padStart(14)}`);
+    }
+  } finally {
+    await b.stop();
+  }
+}
+
+(process.argv[2] === 'rebalance' ? rebalanceBench() : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(err);

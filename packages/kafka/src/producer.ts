@@ -239,9 +239,7 @@ export class TopicProducer {
           this.scheduleDrain();
           return;
         }
-        try {
-          h.completion.fail(wrapNative('SNOOPY_KAFKA_PRODUCE', `Could not produce to topic ${h.topic}`, error, { topic: h.topic }));
-        } catch {}
+        this.settleFailed(h.completion, wrapNative('SNOOPY_KAFKA_PRODUCE', `Could not produce to topic ${h.topic}`, error, { topic: h.topic }));
       }
       held[this.heldHead++] = undefined as never;
     }
@@ -252,12 +250,19 @@ export class TopicProducer {
     room?.resolve();
   }
 
+  /** Fails a completion; a completion that throws is a bug of its owner: logged, not swallowed. */
+  private settleFailed(completion: Completion, error: unknown): void {
+    try {
+      completion.fail(error);
+    } catch (thrown) {
+      this.setup.log.error({ err: thrown }, 'a completion threw');
+    }
+  }
+
   private failHeld(error: unknown): void {
     const held = this.held;
     for (let i = this.heldHead; i < held.length; i++) {
-      try {
-        held[i]!.completion.fail(error);
-      } catch {}
+      this.settleFailed(held[i]!.completion, error);
     }
     this.held = [];
     this.heldHead = 0;

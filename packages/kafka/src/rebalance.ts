@@ -120,7 +120,9 @@ export class Rebalancer {
     let lost = false;
     try {
       lost = (native as unknown as { assignmentLost(): boolean }).assignmentLost();
-    } catch {}
+    } catch {
+      // Not connected any more (closing): nothing was lost that close() does not handle.
+    }
     const trackers = assignment.map((tp) => this.host.partitions.get(tp.partition)).filter((t): t is PartitionOffsets => t !== undefined);
     for (const t of trackers) t.revoking = true;
     if (lost) {

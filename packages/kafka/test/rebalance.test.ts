@@ -58,3 +58,43 @@ describe.skipIf(!servers)('start offsets', () => {
     expect(() => Topic('t', {}, { offset: 'earliest', replay: 'earliest' })).toThrow(expect.objectContaining({ code: 'SNOOPY_OPTIONS_INVALID', message: expect.stringContaining('`replay`') }));
   });
 });
+
+describe('a lost membership (faked: a healthy broker does not evict a member that keeps polling)', () => {
+  test('is logged at warn with the reason, and its partitions are not committed', async () => {
+    const { Rebalancer } = await import('../src/rebalance.js');
+    const { PartitionOffsets } = await import('../src/offsets.js');
+    const { resolveTopicOptions } = await import('../src/options.js');
+    const lines: Array<{ level: string; fields: Record<string, unknown>; msg: string }> = [];
+    const log = Object.fromEntries(
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((level) => [level, (fields: Record<string, unknown>, msg: string) => lines.push({ level, fields, msg })]),
+    );
+    const tracker = new PartitionOffsets('t', 0);
+    tracker.track(0);
+    let settled = 0;
+    let unassigned = 0;
+    const native = { assignmentLost: () => true, rebalanceProtocol: () => 'EAGER', unassign: () => unassigned++ };
+    const host = {
+      native: native as never,
+      disconnecting: false,
+      partitions: new Map([[0, tracker]]),
+      track: () => tracker,
+      retire: (t: InstanceType<typeof PartitionOffsets>) => void (t.retired = true),
+      settleRevoked: async () => void settled++,
+      lostReason: () => 'Application maximum poll interval (6000ms) exceeded by 12ms',
+    };
+    const stats = { fetched: 0, yielded: 0, acked: 0, commits: 0, commitErrors: 0, lastCommitMs: 0, decodeErrors: 0, deadLettered: 0, assigned: 0, revoked: 0, stale: 0, capped: 0 };
+    const failures: unknown[] = [];
+    const rebalancer = new Rebalancer(host, 't', resolveTopicOptions({}), stats, log as never, new Set(), (e) => failures.push(e));
+    rebalancer.callback({ code: -174 } as never, [{ topic: 't', partition: 0 }]);
+    await rebalancer.settled();
+    expect(failures).toEqual([]);
+    expect(settled).toBe(0);
+    expect(unassigned).toBe(1);
+    expect(tracker.retired).toBe(true);
+    expect(stats.revoked).toBe(1);
+    const warn = lines.filter((l) => l.level === 'warn');
+    expect(warn).toHaveLength(1);
+    expect(warn[0]!.msg).toContain('group membership lost');
+    expect(warn[0]!.fields).toMatchObject({ partitions: [0], unacked: 1, reason: 'Application maximum poll interval (6000ms) exceeded by 12ms' });
+  });
+});
