@@ -114,6 +114,8 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
   private readonly listeners = new Listeners<WriterEvents<T, R>>();
   private readonly encode: (record: T) => string | Uint8Array;
   private readonly abort = new AbortController();
+  private readonly maxBytes: number;
+  private readonly maxRecords: number;
 
   private current: Pending<T> | null = null;
   private readonly queue: Pending<T>[] = [];
@@ -135,6 +137,8 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     if (typeof send !== 'function') fail('bufferedWriter', 'send', 'a function', send);
     this.options = resolveBufferedWriterOptions(options);
     this.encode = this.options.encode ?? json;
+    this.maxBytes = this.options.maxBytes;
+    this.maxRecords = this.options.maxRecords;
     this.logger = (this.options.logger ?? rootLogger()).child({ component: 'writer', writer: this.options.name });
   }
 
@@ -254,7 +258,7 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
       return;
     }
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    const { maxBytes, maxRecords } = this.options;
+    const maxBytes = this.maxBytes;
     if (size > maxBytes) {
       const error = new RecordTooLargeError(this.options.name, size, maxBytes);
       this.counters.dropped++;
@@ -278,7 +282,7 @@ export class BufferedWriter<T = unknown, R = unknown> implements DeferredSink<T>
     b.completions.push(completion);
     b.bytes += 1 + size;
     this.held++;
-    if (b.records.length >= maxRecords || b.bytes >= maxBytes) this.cut();
+    if (b.records.length >= this.maxRecords || b.bytes >= maxBytes) this.cut();
   }
 
   private readonly onTimer = (): void => {
