@@ -39,6 +39,19 @@ describe.skipIf(!url)('install() and changes(): capture', () => {
     await it.return!();
   });
 
+  it('multi-row statements record every row, in statement order', async () => {
+    const pool = testPool();
+    const { schema, orders } = await freshTables(pool);
+    await install(pool, { tables: [orders], schema });
+    await pool.query(`INSERT INTO ${orders} (id, item) SELECT g, 'bulk' FROM generate_series(1, 5) g`);
+    await pool.query(`UPDATE ${orders} SET qty = qty + 1 WHERE id IN (2, 4)`);
+    await pool.query(`DELETE FROM ${orders} WHERE id >= 4`);
+    const { rows } = await pool.query(`SELECT op, key, (new_row ->> 'qty') AS qty FROM ${schema}.changes ORDER BY txid, seq`);
+    expect(rows.map((r) => `${r.op} ${r.key}${r.qty === null ? '' : ` ${r.qty}`}`)).toEqual([
+      'insert 1 1', 'insert 2 1', 'insert 3 1', 'insert 4 1', 'insert 5 1', 'update 2 2', 'update 4 2', 'delete 4', 'delete 5',
+    ]);
+  });
+
   it('a no-op update and a rolled-back transaction record nothing', async () => {
     const pool = testPool();
     const { schema, orders } = await freshTables(pool);
@@ -96,7 +109,10 @@ describe.skipIf(!url)('install() and changes(): capture', () => {
     const { schema, orders } = await freshTables(pool);
     await install(pool, { tables: [orders], schema });
     await pool.query(`INSERT INTO ${orders} (id, item) VALUES (1, 'tea')`);
+    const functions = `SELECT count(*)::int AS n FROM pg_proc WHERE pronamespace = to_regnamespace($1) AND proname LIKE 'capture\\_%\\_%'`;
+    expect((await pool.query(functions, [schema])).rows).toEqual([{ n: 2 }]);
     await uninstall(pool, { schema, tables: [orders] });
+    expect((await pool.query(functions, [schema])).rows).toEqual([{ n: 0 }]);
     await pool.query(`INSERT INTO ${orders} (id, item) VALUES (2, 'not recorded')`);
     expect((await pool.query(`SELECT key FROM ${schema}.changes`)).rows).toEqual([{ key: '1' }]);
     await install(pool, { tables: [orders], schema });
