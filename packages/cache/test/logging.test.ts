@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClassicLevel } from 'classic-level';
-import { rootLogger, setRootLogger, type Logger } from '@snoopy/core';
+import { setRootLogger, type Logger } from '@snoopy/core';
 import { Cache, CacheLockedError } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -20,8 +20,8 @@ function recordingLogger(lines: Array<{ level: number; msg: string }>): Logger {
 }
 
 describe('Cache logging', () => {
-  const before = rootLogger();
-  afterEach(() => setRootLogger(before));
+  // Back to the default root logger (SNOOPY_LOG_LEVEL, silent in these tests).
+  afterEach(() => setRootLogger(undefined as never));
 
   it('a locked cache is thrown to the caller and logged at debug only, not also at error', async () => {
     const lines: Array<{ level: number; msg: string }> = [];
