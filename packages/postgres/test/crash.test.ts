@@ -33,7 +33,7 @@ describe.skipIf(!url)('a worker killed with SIGKILL', () => {
     const pool = testPool();
     const { schema, orders } = await freshTables(pool);
     await install(pool, { tables: [orders], schema });
-    const total = 300;
+    const total = 600; // 12 s of work for the first worker (20 ms each): it is killed long before the end
     await pool.query(`INSERT INTO ${orders} (id, item) SELECT g, 'item' FROM generate_series(1, $1::int) g`, [total]);
     const dir = mkdtempSync(join(tmpdir(), 'pg-crash-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
