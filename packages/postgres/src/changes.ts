@@ -8,19 +8,6 @@ import { Waker } from './internal/wake.js';
 import { positionPattern, resolveChangesOptions, type ChangesOptions, type ResolvedChangesOptions } from './options.js';
 import type { Change, ChangesStats } from './types.js';
 
-interface ChangeRow extends QueryResultRow {
-  seq: string;
-  txid: string;
-  at: Date;
-  table_name: string;
-  op: Change['op'];
-  key: string | null;
-  old_row: unknown;
-  new_row: unknown;
-  changed: string[] | null;
-  request_id: string | null;
-}
-
 type Position = readonly [txid: string, seq: string];
 
 function parsePosition(id: string): Position {
@@ -124,12 +111,9 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
       if (this.timers.length === 0 && !done) this.startTimers();
       while (!done) {
         if (this.abort.signal.aborted) return finish();
-        if (at < buffer.length) {
-          const change = buffer[at++]!;
-          this.tracker.track(change, change.id);
-          this.counters.yielded++;
-          return { done: false, value: change };
-        }
+        const change = this.nextBuffered(buffer, at);
+        at = this.skipped;
+        if (change !== undefined) return { done: false, value: change };
         const polled = prefetch ?? this.poll();
         prefetch = undefined;
         const { rows, full, heldBack } = await polled;
@@ -160,11 +144,10 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     return {
       next: () => {
         // Fast path: a change already read, handed out without entering the async loop.
-        if (at < buffer.length && !done && !this.abort.signal.aborted) {
-          const change = buffer[at++]!;
-          this.tracker.track(change, change.id);
-          this.counters.yielded++;
-          return (pending = Promise.resolve({ done: false, value: change }));
+        if (!done && !this.abort.signal.aborted) {
+          const change = this.nextBuffered(buffer, at);
+          at = this.skipped;
+          if (change !== undefined) return (pending = Promise.resolve({ done: false, value: change }));
         }
         return (pending = pull().catch(failed));
       },
@@ -177,6 +160,30 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         return { done: true, value: undefined };
       },
     };
+  }
+
+  /** Where `nextBuffered` stopped in the buffer. */
+  private skipped = 0;
+
+  /**
+   * The next change of `buffer` from `at` that this consumer wants, tracked for the checkpoint;
+   * changes of other tables are tracked and counted as done in their place in the order (so the
+   * checkpoint can pass them, never a wanted change before them). Sets `skipped` to the new index.
+   */
+  private nextBuffered(buffer: readonly Change<Row>[], at: number): Change<Row> | undefined {
+    const tables = this.tables;
+    while (at < buffer.length) {
+      const change = buffer[at++]!;
+      this.tracker.track(change, change.id);
+      if (tables === undefined || tables.has(change.table)) {
+        this.skipped = at;
+        this.counters.yielded++;
+        return change;
+      }
+      this.tracker.ack(change);
+    }
+    this.skipped = at;
+    return undefined;
   }
 
   /** Writes the checkpoint now (the contiguous prefix of acknowledged changes). */
@@ -356,11 +363,14 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
   private async poll(): Promise<{ rows: Change<Row>[]; full: boolean; heldBack: boolean }> {
     const [txid, seq] = this.readPosition!;
     this.counters.polls++;
-    let rows: ChangeRow[];
+    let rows: Change<Row>[];
     try {
-      rows = await this.query<ChangeRow>(
+      // Each row comes back in the shape of a Change: no second object per change.
+      rows = await this.query<Change<Row> & QueryResultRow>(
         'changes: poll',
-        `SELECT seq::text, txid::text, at, table_name, op, key, old_row, new_row, changed, request_id
+        `SELECT c.txid::text || '/' || c.seq::text AS id, c.table_name AS "table", c.op, c.key,
+                c.old_row AS old, c.new_row AS new, c.changed, c.txid::text AS txid, c.seq::text AS seq,
+                c.request_id AS "requestId", c.at
            FROM ${this.schema}.changes AS c
           WHERE (c.txid, c.seq) > ($1::xid8, $2::bigint) AND c.txid < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY c.txid, c.seq LIMIT $3`,
@@ -383,31 +393,9 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
       heldBack = waiting?.held ?? false;
     }
     this.counters.read += rows.length;
-    const changes: Change<Row>[] = [];
-    for (const r of rows) {
-      const change: Change<Row> = {
-        id: `${r.txid}/${r.seq}`,
-        table: r.table_name,
-        op: r.op,
-        key: r.key,
-        old: r.old_row as Row | null,
-        new: r.new_row as Row | null,
-        changed: r.changed,
-        txid: r.txid,
-        seq: r.seq,
-        requestId: r.request_id,
-        at: r.at,
-      };
-      if (this.tables !== undefined && !this.tables.has(change.table)) {
-        // Read past: it counts as done for the checkpoint, in its place in the order.
-        this.tracker.track(change, change.id);
-        this.tracker.ack(change);
-      } else {
-        changes.push(change);
-      }
-    }
+    const full = rows.length === this.options.batch;
     if (rows.length > 0) this.readPosition = [rows.at(-1)!.txid, rows.at(-1)!.seq];
-    return { rows: changes, full: rows.length === this.options.batch, heldBack };
+    return { rows, full, heldBack };
   }
 
   /** Opens the LISTEN connection when there is none (first wait, or after it was lost). */

@@ -130,10 +130,21 @@ describe.skipIf(!url)('install() and changes(): capture', () => {
     await pool.query(`INSERT INTO ${data}.other VALUES (1)`);
     await pool.query(`INSERT INTO ${orders} (id, item) VALUES (5, 'tea')`);
     await pool.query(`INSERT INTO ${data}.other VALUES (2)`);
+    await pool.query(`INSERT INTO ${orders} (id, item) VALUES (6, 'cake')`);
     await using source = changes(pool, { schema, pollMs: 50, tables: [orders] });
     const it = source[Symbol.asyncIterator]();
-    const [only] = await take(it, 1);
-    expect(only).toMatchObject({ table: orders, key: '5' });
+    const [first] = await take(it, 1);
+    expect(first).toMatchObject({ table: orders, key: '5' });
+    // The other table's change before it is done, the wanted one is not: the checkpoint does not
+    // pass it, nor the other table's change after it.
+    const { rows: [{ id: before }] } = await pool.query(`SELECT txid::text || '/' || seq::text AS id FROM ${schema}.changes ORDER BY txid, seq LIMIT 1`);
+    expect(source.checkpoint).toBe(before);
+    source[ack](first!);
+    expect(source.checkpoint).toBe(first!.id);
+    const [second] = await take(it, 1);
+    expect(second).toMatchObject({ table: orders, key: '6' });
+    source[ack](second!);
+    expect(source.checkpoint).toBe(second!.id);
     await nothingWithin(it, 300);
     await it.return!();
   });
