@@ -9,7 +9,7 @@
 // server each get one). Rounds alternate which side goes first; each case is reported as its
 // median round and as the median of its per-round ratios (paired, so load changes cancel out).
 // Run: npx tsc -b packages/http bench && node bench/dist/http.js
-// Env: BENCH_N (default 20000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (5).
+// Env: BENCH_N (default 3000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,9 +19,9 @@ import { Registry, setRootLogger } from '@snoopy/core';
 import { pino } from 'pino';
 import { generateSecret, secretKey, sign, webhook, webhookSource, type WebhookEvent } from '../../packages/http/dist/index.js';
 
-const N = Number(process.env.BENCH_N ?? 20_000);
+const N = Number(process.env.BENCH_N ?? 3000);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECRET = process.env.BENCH_SECRET ?? generateSecret();
 const KEY = secretKey(SECRET);
 const self = fileURLToPath(import.meta.url);
@@ -132,6 +132,37 @@ async function fetchLoop(port: number): Promise<number> {
   return N / s;
 }
 
+/** Reference: the same loop on node:http with a keep-alive Agent (what the sink is built on). */
+async function httpLoop(port: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: C });
+  let next = 0;
+  let ok = 0;
+  const worker = async (): Promise<void> => {
+    while (next < N) {
+      const i = next++;
+      const body = JSON.stringify(payload(i));
+      const id = `msg_${i}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sign([KEY], id, ts, body) };
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/hook', method: 'POST', agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      if (status >= 200 && status < 300) ok++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: C }, worker));
+  const s = (performance.now() - t0) / 1000;
+  agent.destroy();
+  if (ok !== N) throw new Error(`node:http loop delivered ${ok} of ${N}`);
+  return N / s;
+}
+
 /** Sends N signed webhooks with C connections kept alive; resolves with verified requests/s. */
 async function load(port: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: C });
@@ -159,7 +190,9 @@ async function load(port: number): Promise<number> {
     }
   };
   const t0 = performance.now();
+  const watch = process.env.BENCH_DEBUG ? setInterval(() => console.error(`    load: ${ok}/${next} answered`), 5000) : undefined;
   await Promise.all(Array.from({ length: C }, worker));
+  clearInterval(watch);
   const s = (performance.now() - t0) / 1000;
   agent.destroy();
   if (ok !== N) throw new Error(`only ${ok} of ${N} requests were answered 204`);
@@ -168,7 +201,7 @@ async function load(port: number): Promise<number> {
 
 async function main(): Promise<void> {
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const r = { fetch: [] as number[], sink: [] as number[], bare: [] as number[], source: [] as number[] };
+  const r = { fetch: [] as number[], sink: [] as number[], httpLoop: [] as number[], bare: [] as number[], source: [] as number[] };
   const receiver = await startServer('receiver');
   // Warm-up (JIT, connections), not counted.
   await fetchLoop(receiver.port);
@@ -177,10 +210,11 @@ async function main(): Promise<void> {
     const sinkCases: Array<[number[], () => Promise<number>]> = [
       [r.fetch, () => fetchLoop(receiver.port)],
       [r.sink, () => snoopySink(receiver.port)],
+      [r.httpLoop, () => httpLoop(receiver.port)],
     ];
     for (const [out, f] of round % 2 ? sinkCases.reverse() : sinkCases) {
       out.push(await f());
-      if (process.env.BENCH_DEBUG) console.error(`  ${out === r.sink ? 'sink' : 'fetch'} ${Math.round(out.at(-1)!)}`);
+      if (process.env.BENCH_DEBUG) console.error(`  ${out === r.sink ? 'sink' : out === r.fetch ? 'fetch' : 'node:http'} ${Math.round(out.at(-1)!)}`);
     }
     const sourceCases: Array<[number[], string]> = [
       [r.bare, 'bare'],
@@ -212,6 +246,8 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|---:|',
     `| hand-written fetch loop, signed, keep-alive | ${fmt(median(r.fetch))} | 1.00x | | |`,
     `| snap -> webhook sink | ${fmt(median(r.sink))} | ${paired(r.sink, r.fetch)} | ${range(r.sink, r.fetch)} | >= 0.9x |`,
+    `| (reference) hand-written node:http loop, keep-alive Agent | ${fmt(median(r.httpLoop))} | ${paired(r.httpLoop, r.fetch)} | ${range(r.httpLoop, r.fetch)} | |`,
+    `| snap -> webhook sink, against the node:http loop | | ${paired(r.sink, r.httpLoop)} | ${range(r.sink, r.httpLoop)} | |`,
     `| bare node:http handler with the HMAC check | ${fmt(median(r.bare))} | 1.00x | | |`,
     `| webhookSource -> snap (answered after the snap) | ${fmt(median(r.source))} | ${paired(r.source, r.bare)} | ${range(r.source, r.bare)} | >= 0.8x |`,
   ];
