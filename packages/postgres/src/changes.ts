@@ -43,6 +43,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
   private started: Promise<Position> | undefined;
   /** Position after the last change read (the next poll reads after it). */
   private readPosition: Position | undefined;
+  /** Counts stopped iterations; a poll of an earlier one leaves the read position alone. */
+  private epoch = 0;
   /** Where the first iteration started. */
   private origin: Position | undefined;
   /** Last position written to the checkpoint store. */
@@ -227,6 +229,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
         await this.save().catch((error: unknown) => this.warnFailure('final checkpoint write', error));
       }
       // The next iteration starts after what was acknowledged, not after what was read ahead.
+      this.epoch++;
       const resume = this.tracker.committable ?? this.saved;
       this.readPosition = resume !== undefined ? parsePosition(resume) : this.origin;
       this.iterating = false;
@@ -362,6 +365,7 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
   /** One read of up to `batch` changes after the read position; `full` when there may be more. */
   private async poll(): Promise<{ rows: Change<Row>[]; full: boolean; heldBack: boolean }> {
     const [txid, seq] = this.readPosition!;
+    const epoch = this.epoch;
     this.counters.polls++;
     let rows: Change<Row>[];
     try {
@@ -394,7 +398,8 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     }
     this.counters.read += rows.length;
     const full = rows.length === this.options.batch;
-    if (rows.length > 0) this.readPosition = [rows.at(-1)!.txid, rows.at(-1)!.seq];
+    // A read ahead that lands after the iteration stopped must not move the next one's start.
+    if (rows.length > 0 && epoch === this.epoch) this.readPosition = [rows.at(-1)!.txid, rows.at(-1)!.seq];
     return { rows, full, heldBack };
   }
 
