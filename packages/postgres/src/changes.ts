@@ -107,8 +107,15 @@ export class Changes<Row = Record<string, unknown>> implements AsyncIterable<Cha
     };
     let pending: Promise<IteratorResult<Change<Row>>> = Promise.resolve({ done: true, value: undefined });
     const pull = async (): Promise<IteratorResult<Change<Row>>> => {
-      if (this.started === undefined) this.started = this.start();
-      this.origin ??= await this.started;
+      if (this.started === undefined) {
+        // A start that failed (not installed yet, say) is tried again by the next iteration.
+        const started = this.start();
+        this.started = started;
+        started.catch(() => {
+          if (this.started === started) this.started = undefined;
+        });
+      }
+      this.origin ??= await this.started!;
       this.readPosition ??= this.origin;
       if (this.timers.length === 0 && !done) this.startTimers();
       while (!done) {

@@ -1,7 +1,7 @@
 import { errorCodes, OptionsError, SnoopyError } from '@snoopy/core';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   changes,
   install,
@@ -79,8 +79,18 @@ describe('errors', () => {
 describe.skipIf(!url)('errors against the server', () => {
   it('changes() on a schema without install() fails with SNOOPY_PG_NOT_INSTALLED', async () => {
     const pool = testPool();
-    const source = changes(pool, { schema: fresh('none') });
+    const schema = fresh('none');
+    const source = changes(pool, { schema, pollMs: 50 });
     await expect(source[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'SNOOPY_PG_NOT_INSTALLED' });
+    // Installed afterwards, the next iteration starts.
+    const table = fresh('t');
+    await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    onTestFinished(() => pool.query(`DROP TABLE IF EXISTS ${table}; DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    await install(pool, { tables: [table], schema });
+    await pool.query(`INSERT INTO ${table} VALUES (1)`);
+    const it = source[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ op: 'insert', key: '1' });
+    await it.return!();
     await source.close();
   });
 
