@@ -84,6 +84,10 @@ describe.skipIf(!servers)('gateway subscriptions', () => {
     const wanted = (n: number) => Array.from({ length: n }, (_, i) => i).filter((i) => i % 10 !== 9);
     await until(() => new Set(got.map((g) => g.seq)).size >= 20, 'some deliveries before the restart');
 
+    // A revocation is stored too: the token stays refused after the restart.
+    const revoked = await gateway.issue({ topic, scope: 'read', subject: 'former-partner', ttl: 600 });
+    await gateway.revoke(JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti);
+
     // Restart: the subscription is stored, its group resumes from its committed offsets.
     await gateway.close();
     gateway = await startGateway(options);
@@ -92,6 +96,7 @@ describe.skipIf(!servers)('gateway subscriptions', () => {
     expect(listed.status).toBe(200);
     expect(await listed.json()).toMatchObject({ name: 'billing', topic, url: hook });
     expect((await publish(batch(60, 100))).status).toBe(201);
+    expect((await fetch(`${base}/topics/${topic}/stream`, { headers: { authorization: `Bearer ${revoked}` } })).status).toBe(401);
 
     await until(() => new Set(got.map((g) => g.seq)).size === wanted(100).length, 'every order delivered');
     expect([...new Set(got.map((g) => g.seq))].sort((a, b) => a - b)).toEqual(wanted(100));
