@@ -11,7 +11,8 @@ import { Conf, Topic, type KafkaMessage } from '@snoopy/kafka';
 const messages = ['🏆', '📞', '🐟', '👌'];
 
 Conf({ 'bootstrap.servers': process.env.KAFKA_BOOTSTRAP_SERVERS ?? 'localhost:9092' });
-const topic = Topic<string>(process.env.TOPIC ?? 'emoji', { 'group.id': process.env.GROUP ?? 'demo' });
+// `create: true`: the topic may not exist yet when the store snap starts consuming it.
+const topic = Topic<string>(process.env.TOPIC ?? 'emoji', { 'group.id': process.env.GROUP ?? 'demo' }, { create: true });
 const cache = new Cache<string>(process.env.CACHE_DIR ?? 'db');
 const finished = new AbortController();
 let printed = 0;
@@ -35,4 +36,7 @@ class Demo {
 }
 
 const summary = await stream({ signal: finished.signal });
+// This program made the topic and the cache, so it closes them.
+await topic.close();
+await cache.close();
 console.error(`${Demo.name}: ${summary.in} in, ${summary.out} out`);
