@@ -27,7 +27,9 @@ function sameOffsets(asked: readonly TopicPartitionOffset[], got: ReadonlyArray<
  * `offset_commit_cb` carries the broker's answer (the binding's `commitCb` only says the request
  * was queued). A failed commit is counted (`stats.commitErrors`), logged once at warn with
  * `SNOOPY_KAFKA_COMMIT`, and retried by the next commit (the partitions stay dirty); after
- * COMMIT_ATTEMPTS failures in a row `commit()` rejects with `SNOOPY_KAFKA_COMMIT`.
+ * COMMIT_ATTEMPTS failures in a row `commit()` rejects with `SNOOPY_KAFKA_COMMIT`. A refusal
+ * because the group is rebalancing (illegal generation, rebalance in progress) is counted and
+ * retried but logged at debug and not counted toward that limit: it is how rebalances go.
  */
 export class OffsetCommitter {
   private running: Promise<void> | undefined;
@@ -78,13 +80,20 @@ export class OffsetCommitter {
         return true;
       }
       this.stats.commitErrors++;
-      this.failures++;
       const partitions = offsets.map((o) => o.partition);
+      const kafkaCode = (error as LibrdKafkaError).code;
+      if (kafkaCode === nativeCodes.ILLEGAL_GENERATION || kafkaCode === nativeCodes.REBALANCE_IN_PROGRESS) {
+        // A commit sent while the group rebalances (cooperative rebalances take two rounds): the
+        // next commit, with the new generation, carries the same offsets. Counted, not alarming.
+        this.log.debug({ partitions, kafkaCode, err: error.message }, 'offset commit refused during a rebalance; retrying with the next commit');
+        return false;
+      }
+      this.failures++;
       if (this.failures >= COMMIT_ATTEMPTS) {
         throw wrapNative('SNOOPY_KAFKA_COMMIT', `Could not commit the offsets of topic ${this.topic} partitions ${partitions.join(', ')} (${this.failures} attempts in a row)`, error, { topic: this.topic });
       }
       this.log.warn(
-        { code: 'SNOOPY_KAFKA_COMMIT', partitions, kafkaCode: (error as LibrdKafkaError).code, err: error.message, attempt: this.failures },
+        { code: 'SNOOPY_KAFKA_COMMIT', partitions, kafkaCode, err: error.message, attempt: this.failures },
         'offset commit failed; retrying with the next commit',
       );
       return false;

@@ -70,6 +70,8 @@ export const nativeCodes = Object.freeze({
   STATE: -172,
   MAX_POLL_EXCEEDED: -147,
   UNKNOWN_TOPIC_OR_PART: 3,
+  ILLEGAL_GENERATION: 22,
+  REBALANCE_IN_PROGRESS: 27,
   TOPIC_ALREADY_EXISTS: 36,
 });
 

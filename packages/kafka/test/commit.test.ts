@@ -42,7 +42,10 @@ describe.skipIf(!servers)('commits on a real broker', () => {
  */
 class RefusingConsumer extends EventEmitter {
   calls = 0;
-  constructor(private readonly refusals: number) {
+  constructor(
+    private readonly refusals: number,
+    private readonly kafkaCode = 25,
+  ) {
     super();
   }
   committer?: OffsetCommitter;
@@ -50,7 +53,7 @@ class RefusingConsumer extends EventEmitter {
     this.calls++;
     const refuse = this.calls <= this.refusals;
     // librdkafka answers through offset_commit_cb later, on a poll.
-    setImmediate(() => this.committer!.result(refuse ? Object.assign(new Error('Broker: Unknown member'), { code: 25 }) as never : undefined, offsets));
+    setImmediate(() => this.committer!.result(refuse ? Object.assign(new Error('Broker: refused'), { code: this.kafkaCode }) as never : undefined, offsets));
   }
 }
 
@@ -90,5 +93,16 @@ describe('commit failures (the broker refusing, faked)', () => {
     expect(error).toMatchObject({ code: 'SNOOPY_KAFKA_COMMIT', kafkaCode: 25, retriable: true });
     expect((error as Error).message).toContain('topic t partitions 0');
     expect(s.commitErrors).toBe(COMMIT_ATTEMPTS);
+  });
+
+  test('refusals while the group rebalances (illegal generation) are counted and retried, never fatal', async () => {
+    const native = new RefusingConsumer(COMMIT_ATTEMPTS + 2, 22);
+    const s = stats();
+    const committer = new OffsetCommitter(native as never, 't', s, quiet);
+    native.committer = committer;
+    const t = tracker();
+    for (let i = 0; i < COMMIT_ATTEMPTS + 2; i++) expect(await committer.commit([t])).toBe(false);
+    expect(await committer.commit([t])).toBe(true);
+    expect(s).toMatchObject({ commits: 1, commitErrors: COMMIT_ATTEMPTS + 2 });
   });
 });
