@@ -120,6 +120,8 @@ describe.skipIf(!servers)('gateway streams', () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ code: 'SNOOPY_HTTP_FILTER', position: 10 });
     expect((await get(`/topics/${topic}/stream`, { authorization: `Bearer ${read}`, 'last-event-id': 'garbage' })).status).toBe(400);
+    expect((await get('/topics/%E0%A4%A/stream')).status).toBe(400); // malformed path: an answer, not a crash
+    expect((await get('/elsewhere')).status).toBe(404);
     await expect(gateway.issue({ topic, scope: 'read', subject: 'x', where: 'tenant = ', ttl: 60 })).rejects.toMatchObject({ code: 'SNOOPY_HTTP_FILTER' });
 
     // A parameter that tries to inject syntax is a literal value: it matches nothing.

@@ -59,7 +59,9 @@ export class Gateway implements AsyncDisposable {
     this.options = resolveGatewayOptions(options);
     this.grants = new Grants({ keys: this.options.keys, algorithm: this.options.algorithm });
     this.#logger = rootLogger().child({ component: 'gateway' });
-    this.#server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => void this.#route(req, res));
+    this.#server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      this.#route(req, res).catch((error: unknown) => this.#logger.error({ err: error }, 'request handler failed'));
+    });
     this.metrics.gauge('snoopy_gateway_open_streams', 'Open SSE/NDJSON streams', () => {
       const by = new Map<string, number>();
       for (const s of this.#streams) by.set(s.topic, (by.get(s.topic) ?? 0) + 1);
@@ -169,10 +171,15 @@ export class Gateway implements AsyncDisposable {
   // ---- HTTP ----
 
   async #route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     let route = 'other';
     try {
+      const url = new URL(req.url ?? '/', 'http://gateway');
+      let parts: string[];
+      try {
+        parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      } catch {
+        throw new Reply(400, 'Malformed path');
+      }
       if (parts[0] === 'healthz' && parts.length === 1) {
         route = 'healthz';
         const ok = this.#state === 'ready';
