@@ -168,7 +168,7 @@ describe('webhook sink', () => {
     const r = await receiver(async (req, i) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((res) => setTimeout(res, 5));
+      await new Promise((res) => setTimeout(res, 30)); // long enough for other keys' requests to overlap
       inFlight--;
       return { status: i % 7 === 3 ? 503 : 200 };
     });
