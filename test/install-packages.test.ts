@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, homedir, tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -26,7 +26,7 @@ function installEnv(): NodeJS.ProcessEnv {
   // Nothing of the monorepo's own pnpm run (npm_config_*, npm_package_*) may leak into the project.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_/i.test(key)));
   env.CKJS_LINKING = 'dynamic';
-  env.MAKEFLAGS = `-j${Math.max(1, availableParallelism())}`; // librdkafka's own make, at nice 19
+  // No MAKEFLAGS=-j: the gyp build of librdkafka races on its config.h when run in parallel.
   env.npm_config_cache = npmCache;
   const prefix = dirname(dirname(process.execPath));
   if (existsSync(join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
