@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { ClosedError, TimeoutError, deliver, rootLogger, type Completion, type DeferredSink, type Logger } from '@snoopy/core';
+import { AbortError, ClosedError, TimeoutError, deliver, rootLogger, type Completion, type DeferredSink, type Logger } from '@snoopy/core';
 import { checkUrl, guardedLookup } from './address-guard.js';
 import { HttpError } from './errors.js';
 import { resolveWebhookOptions, type ResolvedWebhookOptions, type WebhookOptions } from './options.js';
@@ -145,10 +145,21 @@ export class WebhookSink<T = unknown> implements DeferredSink<T>, AsyncDisposabl
     if (this.#outstanding >= o.highWaterMark) return new Promise((resolve) => this.#drained.push(resolve));
   }
 
-  /** Delivers one value outside a stream; resolves once it was answered 2xx, rejects like a dead letter. */
-  send(value: T): Promise<void> {
+  /**
+   * Delivers one value outside a stream; resolves once it was answered 2xx, rejects like a dead
+   * letter. Aborting `signal` stops the wait (`SNOOPY_ABORTED`); the delivery itself goes on.
+   */
+  send(value: T, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError('Webhook send', signal.reason));
     return new Promise((resolve, reject) => {
-      const r = this[deliver](value, { done: resolve, fail: reject });
+      const onAbort = (): void => reject(new AbortError('Webhook send', signal!.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
+      const r = this[deliver](value, {
+        done: () => (settle(), resolve()),
+        fail: (error) => (settle(), reject(error)),
+      });
       if (r) r.catch(reject);
     });
   }

@@ -209,6 +209,21 @@ describe('webhook source', () => {
     expect(() => src[Symbol.asyncIterator]()).toThrow(expect.objectContaining({ code: 'SNOOPY_CLOSED' }));
   });
 
+  test('an early break ends the iterable: messages never handed out are answered 503, handed-out ones still get their ack', async () => {
+    const { src, url } = await source();
+    const it = src[Symbol.asyncIterator]();
+    const first = post(url, { id: 'msg_first' });
+    const got = await it.next();
+    const second = post(url, { id: 'msg_second' });
+    await until(() => src.stats.accepted === 2, 'the second request');
+    await it.return!(); // what a for-await break does
+    expect((await second).status).toBe(503);
+    expect((await second).headers.get('retry-after')).toBe('5');
+    src[Symbol.for('snoopy.ack') as never as typeof import('@snoopy/core').ack](got.value);
+    expect((await first).status).toBe(204);
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
   test('webhook sink to webhook source, end to end, signed with the same secret', async () => {
     const { src, url } = await source<{ i: number }>();
     const { seen } = consume(src);

@@ -187,6 +187,24 @@ describe('webhook sink', () => {
     expect(maxInFlight).toBeLessThanOrEqual(4);
   });
 
+  test('send() accepts a signal: aborting stops the wait, not the delivery', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const r = await receiver(async () => {
+      await gate;
+      return { status: 204 };
+    });
+    await using sink = webhook(r.url, { allowPrivate: true });
+    const abort = new AbortController();
+    const sending = sink.send({ a: 1 }, { signal: abort.signal });
+    await until(() => r.requests.length === 1, 'the request');
+    abort.abort();
+    await expect(sending).rejects.toMatchObject({ code: 'SNOOPY_ABORTED' });
+    release();
+    await until(() => sink.stats.delivered === 1, 'the delivery to finish anyway');
+    await expect(sink.send({ b: 2 }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'SNOOPY_ABORTED' });
+  });
+
   test('connections are kept alive and reused', async () => {
     const r = await receiver();
     await using sink = webhook(r.url, { allowPrivate: true, concurrency: 2 });
