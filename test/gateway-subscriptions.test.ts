@@ -3,7 +3,8 @@
 // order at the receiver.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rootLogger } from '@snoopy/core';
+import { ack, rootLogger } from '@snoopy/core';
+import { Topic } from '../packages/kafka/src/index.js';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { bootstrapServers, randomName } from './setup/kafka-helpers.js';
@@ -116,5 +117,42 @@ describe.skipIf(!servers)('gateway subscriptions', () => {
     expect((await fetch(`${base}/subscriptions/billing`, { method: 'DELETE', headers: admin })).status).toBe(200);
     expect((await fetch(`${base}/subscriptions/billing`, { headers: admin })).status).toBe(404);
     expect((await fetch(`${base}/subscriptions/billing`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  });
+
+  test('deliveries that fail for good go to the dead-letter topic with status and code', { timeout: 120_000 }, async () => {
+    const topic = randomName('gw-dlq-in');
+    const dlq = randomName('gw-dlq');
+    const dir = await tempDir();
+    onTestFinished(() => dir.remove());
+    const gone = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(410).end('unsubscribed'));
+    });
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => (gone.closeAllConnections(), gone.close(() => r()))));
+    const gateway = await startGateway(gatewayOptions(servers!, { [topic]: { partitions: 1 } }, dir.path, { deadLetterTopic: dlq }));
+    onTestFinished(() => gateway.close());
+    await gateway.subscribe('leaver', topic).webhook(`http://127.0.0.1:${(gone.address() as AddressInfo).port}/hook`, { from: 'earliest' });
+    const pub = gateway.publisher(topic);
+    for (let i = 0; i < 3; i++) await pub.send({ i }, { key: `k${i}` });
+
+    await using letters = Topic<{ subscription: string; attempts: number; cause: { code: string; status: number; body: string } }>(dlq, { 'bootstrap.servers': servers!, 'group.id': randomName('dlq-reader') }, { offset: 'earliest' });
+    const got: { subscription: string; cause: { code: string; status: number; body: string } }[] = [];
+    const it = letters[Symbol.asyncIterator]();
+    try {
+      const deadline = Date.now() + 60_000;
+      while (got.length < 3) {
+        if (Date.now() > deadline) throw new Error(`only ${got.length} dead letters in 60 s`);
+        const r = await it.next();
+        if (r.done) break;
+        got.push(r.value.value);
+        letters[ack](r.value);
+      }
+    } finally {
+      await it.return?.();
+    }
+    expect(got).toHaveLength(3);
+    for (const g of got) expect(g).toMatchObject({ subscription: 'leaver', cause: { code: 'SNOOPY_HTTP_GONE', status: 410, body: 'unsubscribed' } });
+    expect(gateway.subscriptions.get('leaver')!.stats).toMatchObject({ deadLettered: 3, disabled: true });
   });
 });

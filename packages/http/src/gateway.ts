@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { Cache } from '@snoopy/cache';
-import { ClosedError, rootLogger, type Logger } from '@snoopy/core';
+import { ClosedError, rootLogger, type DeadLetter, type Logger } from '@snoopy/core';
 import { Topic, type Delivery } from '@snoopy/kafka';
 import { compileFilter, FilterError, type Predicate } from './filter.js';
 import { Grants, type Grant, type GrantScope, type IssueOptions } from './grants.js';
@@ -54,6 +54,7 @@ export class Gateway implements AsyncDisposable {
   #state: 'starting' | 'ready' | 'closing' | 'closed' = 'starting';
   #closing: Promise<void> | undefined;
   #unrevoke: (() => void) | undefined;
+  #deadLetters: Topic<unknown, string> | undefined;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options);
@@ -109,6 +110,10 @@ export class Gateway implements AsyncDisposable {
     while ([...this.#tails.values()].some((t) => !t.assigned)) {
       if (Date.now() > deadline) throw new HttpError('SNOOPY_HTTP_DELIVERY', 'Gateway tails were not assigned their partitions within 30 s');
       await new Promise((r) => setTimeout(r, 50));
+    }
+    if (o.deadLetterTopic !== undefined) {
+      this.#deadLetters = Topic<unknown, string>(o.deadLetterTopic, { ...o.kafka });
+      if (o.createTopics) await this.#deadLetters.create({ partitions: 1 });
     }
     for await (const [name, spec] of this.#store.entries()) this.#startSubscription(name, spec);
     await new Promise<void>((resolve, reject) => {
@@ -412,7 +417,14 @@ export class Gateway implements AsyncDisposable {
   }
 
   #startSubscription(name: string, spec: SubscriptionSpec): Subscription {
-    const s = new Subscription(name, spec, { kafka: { ...this.options.kafka }, allowPrivate: this.options.allowPrivateWebhooks, retry: this.options.webhookRetry, logger: this.#logger });
+    const dlq = this.#deadLetters;
+    const s = new Subscription(name, spec, {
+      kafka: { ...this.options.kafka },
+      allowPrivate: this.options.allowPrivateWebhooks,
+      retry: this.options.webhookRetry,
+      logger: this.#logger,
+      ...(dlq ? { deadLetter: (sub: string, d: DeadLetter) => dlq.send({ subscription: sub, ...d.toJSON(), cause: d.error.cause }, { key: sub }) } : {}),
+    });
     this.#subscriptions.set(name, s);
     return s;
   }
@@ -439,6 +451,7 @@ export class Gateway implements AsyncDisposable {
       this.#server.closeAllConnections();
       if (this.#server.listening) await serverClosed;
       await Promise.all([...this.#topics.values()].map((t) => t.close()));
+      await this.#deadLetters?.close();
       this.#unrevoke?.();
       await this.#cache?.close();
       this.#state = 'closed';

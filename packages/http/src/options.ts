@@ -260,6 +260,12 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** Create missing topics at start. @default true */
   readonly createTopics?: boolean;
+  /**
+   * A topic that receives the dead letters of every subscription (a delivery that still failed
+   * after its retries, or to an endpoint that answered 410), as JSON keyed by subscription name.
+   * Without it they are logged and counted only. @default undefined
+   */
+  readonly deadLetterTopic?: string;
 }
 
 export interface ResolvedGatewayOptions {
@@ -277,6 +283,7 @@ export interface ResolvedGatewayOptions {
   readonly streamBufferBytes: number;
   readonly heartbeatMs: number;
   readonly createTopics: boolean;
+  readonly deadLetterTopic: string | undefined;
 }
 
 export const gatewayDefaults = Object.freeze({
@@ -290,7 +297,7 @@ export const gatewayDefaults = Object.freeze({
   createTopics: true,
 });
 
-const gatewayKeys = ['kafka', 'topics', 'keys', 'algorithm', 'adminToken', 'dataDir', 'port', 'host', 'allowPrivateWebhooks', 'webhookRetry', 'maxBodyBytes', 'streamBufferBytes', 'heartbeatMs', 'createTopics'];
+const gatewayKeys = ['kafka', 'topics', 'keys', 'algorithm', 'adminToken', 'dataDir', 'port', 'host', 'allowPrivateWebhooks', 'webhookRetry', 'maxBodyBytes', 'streamBufferBytes', 'heartbeatMs', 'createTopics', 'deadLetterTopic'];
 
 export function resolveGatewayOptions(options: GatewayOptions, where = 'gateway'): ResolvedGatewayOptions {
   const o = plainObject(where, 'options', options) as unknown as GatewayOptions;
@@ -330,5 +337,6 @@ export function resolveGatewayOptions(options: GatewayOptions, where = 'gateway'
     streamBufferBytes: int(where, 'streamBufferBytes', o.streamBufferBytes, 1, gatewayDefaults.streamBufferBytes),
     heartbeatMs: int(where, 'heartbeatMs', o.heartbeatMs, 1, gatewayDefaults.heartbeatMs),
     createTopics: bool(where, 'createTopics', o.createTopics, gatewayDefaults.createTopics),
+    deadLetterTopic: o.deadLetterTopic === undefined ? undefined : str(where, 'deadLetterTopic', o.deadLetterTopic, ''),
   });
 }

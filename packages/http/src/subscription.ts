@@ -21,6 +21,8 @@ export interface SubscriptionRuntime {
   readonly allowPrivate: boolean;
   readonly retry: RetryOptions | undefined;
   readonly logger: Logger;
+  /** Receives each dead letter (the gateway's dead-letter topic), after it was logged and counted. */
+  readonly deadLetter?: (name: string, letter: DeadLetter) => Promise<unknown>;
 }
 
 /**
@@ -52,10 +54,11 @@ export class Subscription {
       name: `subscription-${name}`,
       concurrency: 16,
       errors: {
-        deadLetter: (d: DeadLetter) => {
+        deadLetter: async (d: DeadLetter) => {
           this.deadLettered++;
           const e = d.error.cause as { code?: string; status?: number } | undefined;
           logger.warn({ code: e?.code ?? d.error.code, status: e?.status, topic: d.meta.topic, partition: d.meta.partition, offset: d.meta.offset }, 'delivery dead-lettered');
+          await runtime.deadLetter?.(name, d);
         },
       },
     })((m: KafkaMessage) => (filter(m.value) ? m : undefined));
