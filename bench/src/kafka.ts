@@ -878,10 +878,13 @@ async function rebalanceBench(): Promise<void> {
   const kafka = await import('@snoopy/kafka');
   const { ack } = await import('@snoopy/core');
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  // BENCH_HANDLER_MS: each member works this long per message (with 8 at a time), so a revocation
+  // has messages in flight to wait for, as with a real handler.
+  const handlerMs = Number(process.env.BENCH_HANDLER_MS ?? 0);
   const protocols = { eager: 'range,roundrobin', cooperative: 'cooperative-sticky' } as const;
   const figures: Record<string, Array<{ settle: number; stall: number; again: number }>> = { eager: [], cooperative: [] };
   try {
-    console.log(`Rebalance bench: 6 partitions, ~2,000 msg/s, 2 members then a third joins; ${rounds} interleaved rounds; broker ${brokers}`);
+    console.log(`Rebalance bench: 6 partitions, ~2,000 msg/s, 2 members then a third joins; handler ${handlerMs} ms; ${rounds} interleaved rounds; broker ${brokers}`);
     for (let round = 0; round < rounds; round++) {
       for (const name of (round % 2 === 0 ? ['eager', 'cooperative'] : ['cooperative', 'eager']) as Array<keyof typeof protocols>) {
         const topicName = unique(`bench-rebalance-${name}`);
@@ -907,6 +910,7 @@ async function rebalanceBench(): Promise<void> {
           const it = topic[Symbol.asyncIterator]();
           const m = { first: 0, stop: async () => {} };
           let running = true;
+          let inFlight = 0;
           const loop = (async () => {
             while (running) {
               const r = await it.next();
@@ -918,7 +922,14 @@ async function rebalanceBench(): Promise<void> {
               const id = `${r.value.partition}:${r.value.offset}`;
               if (seen.has(id)) again++;
               seen.add(id);
-              (topic as unknown as Record<symbol, (item: unknown) => void>)[ack]!(r.value);
+              const done = () => (topic as unknown as Record<symbol, (item: unknown) => void>)[ack]!(r.value);
+              if (handlerMs === 0) done();
+              else {
+                // Up to 8 in flight, acknowledged when their work ends.
+                inFlight++;
+                setTimeout(() => { inFlight--; done(); }, handlerMs);
+                while (inFlight >= 8) await new Promise((resolve) => setTimeout(resolve, 1));
+              }
             }
           })();
           m.stop = async () => {
