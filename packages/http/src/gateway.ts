@@ -55,6 +55,8 @@ export class Gateway implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   #unrevoke: (() => void) | undefined;
   #deadLetters: Topic<unknown, string> | undefined;
+  #revocationsTopic: Topic<unknown, string> | undefined;
+  #revocationsTail: Tail | undefined;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options);
@@ -99,6 +101,24 @@ export class Gateway implements AsyncDisposable {
     this.#revocations = this.#cache.namespace<number>('revocations');
     for await (const [jti, exp] of this.#revocations.entries()) this.grants.revoke(jti, exp);
     this.#unrevoke = this.grants.onRevoke((jti) => this.#onRevoke(jti));
+    if (o.revocationsTopic !== undefined) {
+      // Shared revocations: the live tail first (so nothing falls between), then what is there.
+      const name = o.revocationsTopic;
+      this.#revocationsTopic = Topic<unknown, string>(name, { ...o.kafka });
+      if (o.createTopics) await this.#revocationsTopic.create({ partitions: 1, config: { 'cleanup.policy': 'compact' } });
+      const apply = (jti: string | null, value: unknown): void => {
+        const exp = (value as { exp?: unknown } | null)?.exp;
+        if (jti && typeof exp === 'number' && exp * 1000 > Date.now()) this.grants.revoke(jti, exp);
+      };
+      this.#revocationsTail = new Tail(name, { ...o.kafka }, this.#logger);
+      this.#revocationsTail.listeners.add({ offer: (m) => apply(m.key, m.value) });
+      const deadline = Date.now() + 30_000;
+      while (!this.#revocationsTail.assigned) {
+        if (Date.now() > deadline) throw new HttpError('SNOOPY_HTTP_DELIVERY', `The revocations topic ${name} was not assigned within 30 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for await (const m of this.#revocationsTopic.read({ partition: 0 })) apply(m.key, m.value);
+    }
     for (const [name, t] of Object.entries(o.topics)) {
       const topic = Topic<unknown, string>(name, { ...o.kafka });
       this.#topics.set(name, topic);
@@ -166,6 +186,7 @@ export class Gateway implements AsyncDisposable {
   async revoke(jti: string): Promise<void> {
     const exp = Math.floor(Date.now() / 1000) + 86_400 * 30;
     await this.#revocations.set(jti, exp, { ttl: 86_400 * 30 * 1000 });
+    await this.#revocationsTopic?.send({ exp }, { key: jti });
     this.grants.revoke(jti, exp);
   }
 
@@ -452,6 +473,8 @@ export class Gateway implements AsyncDisposable {
       if (this.#server.listening) await serverClosed;
       await Promise.all([...this.#topics.values()].map((t) => t.close()));
       await this.#deadLetters?.close();
+      await this.#revocationsTail?.close();
+      await this.#revocationsTopic?.close();
       this.#unrevoke?.();
       await this.#cache?.close();
       this.#state = 'closed';

@@ -266,6 +266,12 @@ export interface GatewayOptions {
    * Without it they are logged and counted only. @default undefined
    */
   readonly deadLetterTopic?: string;
+  /**
+   * A compacted topic shared by every gateway instance for revocations: `revoke(jti)` on one
+   * instance ends the token's streams on all of them within seconds. Without it revocations are
+   * kept in `dataDir` and apply to this instance only. @default undefined
+   */
+  readonly revocationsTopic?: string;
 }
 
 export interface ResolvedGatewayOptions {
@@ -284,6 +290,7 @@ export interface ResolvedGatewayOptions {
   readonly heartbeatMs: number;
   readonly createTopics: boolean;
   readonly deadLetterTopic: string | undefined;
+  readonly revocationsTopic: string | undefined;
 }
 
 export const gatewayDefaults = Object.freeze({
@@ -297,7 +304,7 @@ export const gatewayDefaults = Object.freeze({
   createTopics: true,
 });
 
-const gatewayKeys = ['kafka', 'topics', 'keys', 'algorithm', 'adminToken', 'dataDir', 'port', 'host', 'allowPrivateWebhooks', 'webhookRetry', 'maxBodyBytes', 'streamBufferBytes', 'heartbeatMs', 'createTopics', 'deadLetterTopic'];
+const gatewayKeys = ['kafka', 'topics', 'keys', 'algorithm', 'adminToken', 'dataDir', 'port', 'host', 'allowPrivateWebhooks', 'webhookRetry', 'maxBodyBytes', 'streamBufferBytes', 'heartbeatMs', 'createTopics', 'deadLetterTopic', 'revocationsTopic'];
 
 export function resolveGatewayOptions(options: GatewayOptions, where = 'gateway'): ResolvedGatewayOptions {
   const o = plainObject(where, 'options', options) as unknown as GatewayOptions;
@@ -338,5 +345,6 @@ export function resolveGatewayOptions(options: GatewayOptions, where = 'gateway'
     heartbeatMs: int(where, 'heartbeatMs', o.heartbeatMs, 1, gatewayDefaults.heartbeatMs),
     createTopics: bool(where, 'createTopics', o.createTopics, gatewayDefaults.createTopics),
     deadLetterTopic: o.deadLetterTopic === undefined ? undefined : str(where, 'deadLetterTopic', o.deadLetterTopic, ''),
+    revocationsTopic: o.revocationsTopic === undefined ? undefined : str(where, 'revocationsTopic', o.revocationsTopic, ''),
   });
 }
