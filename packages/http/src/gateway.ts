@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { Cache } from '@snoopy/cache';
-import { ClosedError, rootLogger, type DeadLetter, type Logger } from '@snoopy/core';
+import { ClosedError, TimeoutError, rootLogger, type DeadLetter, type Logger } from '@snoopy/core';
 import { Topic, type Delivery } from '@snoopy/kafka';
 import { compileFilter, FilterError, type Predicate } from './filter.js';
 import { Grants, type Grant, type GrantScope, type IssueOptions } from './grants.js';
@@ -114,7 +114,7 @@ export class Gateway implements AsyncDisposable {
       this.#revocationsTail.listeners.add({ offer: (m) => apply(m.key, m.value) });
       const deadline = Date.now() + 30_000;
       while (!this.#revocationsTail.assigned) {
-        if (Date.now() > deadline) throw new HttpError('SNOOPY_HTTP_DELIVERY', `The revocations topic ${name} was not assigned within 30 s`);
+        if (Date.now() > deadline) throw new TimeoutError(`Assigning the revocations topic ${name}`, 30_000);
         await new Promise((r) => setTimeout(r, 50));
       }
       for await (const m of this.#revocationsTopic.read({ partition: 0 })) apply(m.key, m.value);
@@ -128,7 +128,7 @@ export class Gateway implements AsyncDisposable {
     // A stream registered before its tail is assigned could miss messages between its catch-up and the tail's start.
     const deadline = Date.now() + 30_000;
     while ([...this.#tails.values()].some((t) => !t.assigned)) {
-      if (Date.now() > deadline) throw new HttpError('SNOOPY_HTTP_DELIVERY', 'Gateway tails were not assigned their partitions within 30 s');
+      if (Date.now() > deadline) throw new TimeoutError('Assigning the gateway tails their partitions', 30_000);
       await new Promise((r) => setTimeout(r, 50));
     }
     if (o.deadLetterTopic !== undefined) {
