@@ -1,4 +1,4 @@
-import { ack, ClosedError, describeValue, rootLogger, type Logger } from '@snoopy/core';
+import { ack, ClosedError, describeValue, progress as progressKey, rootLogger, type Logger, type ProgressReport, type Reporting } from '@snoopy/core';
 import { resolveDataSourceOptions, type DataSourceOptions, type ResolvedDataSourceOptions } from './options.js';
 import { checkParamSpecs, secretValues, validateParams, type ParamSpec } from './params.js';
 import { ReadError } from './errors.js';
@@ -48,7 +48,7 @@ export interface DataSourceClass<T = unknown> {
  *   `this.checkpoint` holds it on the next run.
  */
 export abstract class DataSource<T = unknown, P extends Record<string, unknown> = Record<string, any>, S = unknown>
-  implements AsyncIterable<T>, AsyncDisposable
+  implements AsyncIterable<T>, AsyncDisposable, Reporting
 {
   /** Declared parameters, validated at construction. */
   static params: readonly ParamSpec[] = [];
@@ -106,6 +106,15 @@ export abstract class DataSource<T = unknown, P extends Record<string, unknown> 
 
   get lastReportedProgress(): SourceProgress {
     return this.lastProgress;
+  }
+
+  /**
+   * Core's `[progress]` protocol: the last `progress(loaded, total, message)` report, read at each
+   * redraw of core's progress bar (which counts messages against `total`) and for the summary.
+   */
+  [progressKey](): ProgressReport {
+    const { loaded, total, message } = this.lastProgress;
+    return { loaded, ...(total === undefined ? {} : { total }), ...(message === undefined ? {} : { message }) };
   }
 
   on<E extends keyof DataSourceEvents<S>>(event: E, listener: (payload: DataSourceEvents<S>[E]) => void): Unsubscribe {

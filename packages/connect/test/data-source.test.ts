@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Registry, type StreamSummary } from '@snoopy/core';
+import { progress, Registry, type StreamSummary } from '@snoopy/core';
 import { Cache } from '@snoopy/cache';
 import { bufferedWriter, DataSource, type DataSourceOptions } from '../src/index.js';
 import { gate, permanent, settle, tempDir, until } from './helpers.js';
@@ -197,6 +197,27 @@ describe('DataSource', () => {
     await runInto(source, []);
     expect(seen).toEqual(['4/8 page 1', '8/8 page 2']);
     expect(source.lastReportedProgress.total).toBe(8);
+  });
+
+  it("reaches core's progress bar and the stream's summary through core's [progress] protocol", async () => {
+    const source = new Pages({ size: 3, last: 6 });
+    expect(source[progress]()).toEqual({ loaded: 0 });
+    // A terminal stand-in: core draws its bars only on a TTY.
+    const tty: PassThrough & { isTTY?: boolean } = new PassThrough();
+    tty.isTTY = true;
+    let text = '';
+    tty.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    onTestFinished(() => {
+      tty.destroy();
+    });
+    const registry = new Registry();
+    registry.snap(source, { name: 'pages' })((n: number) => n);
+
+    const summary = await registry.stream({ handleSignals: false, progress: tty, logger: pino({ level: 'silent' }) });
+
+    expect(summary.snaps.pages).toMatchObject({ in: 6, total: 6, progress: [{ loaded: 6, total: 6, message: 'page 2' }] });
+    // The last frame: the snap's 6 messages against the reported total, the source's message after.
+    expect(text).toMatch(/pages \[#{40}\] 100% 6\/6 page 2\n$/);
   });
 });
 

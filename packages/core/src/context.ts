@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageMeta } from './protocol.js';
+import type { MessageMeta, ProgressReport } from './protocol.js';
 import type { Source } from './options.js';
 
 /**
@@ -27,6 +27,13 @@ export interface SnapSummary {
   readonly deadLettered: number;
   /** Attempts that failed and were tried again. */
   readonly retries: number;
+  /**
+   * Messages the sources held, where known: arrays, Sets and Maps by their size, sources with
+   * core's `[progress]` protocol by their last reported `total`. Absent when any source's is unknown.
+   */
+  readonly total?: number;
+  /** The last report of each source with core's `[progress]` protocol, in source order (absent if none). */
+  readonly progress?: readonly ProgressReport[];
 }
 
 export interface StreamSummary {

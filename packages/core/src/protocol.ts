@@ -14,6 +14,8 @@ export const deliver: unique symbol = Symbol.for('snoopy.deliver') as never;
 export const describe: unique symbol = Symbol.for('snoopy.describe') as never;
 /** Key of an optional method core calls on sinks when a stream drains, to hurry pending work. */
 export const flush: unique symbol = Symbol.for('snoopy.flush') as never;
+/** Key of an optional method core calls on a source at each progress redraw and for the summary. */
+export const progress: unique symbol = Symbol.for('snoopy.progress') as never;
 
 /**
  * A source that wants to know when each item it yielded is done.
@@ -69,6 +71,26 @@ export interface Flushing {
   [flush](): Promise<void>;
 }
 
+/** What a source reports about its own progress; every field optional. */
+export interface ProgressReport {
+  /** Items the source has read so far (its own count; core's bar counts messages handled). */
+  readonly loaded?: number;
+  /** Items the source will yield in all, once it knows; drives the progress bar's total. */
+  readonly total?: number;
+  /** A short note shown after the bar (the page or file being read). */
+  readonly message?: string;
+}
+
+/**
+ * A source that knows how far it is, and maybe how much it holds, only while it runs (a paged
+ * API that learns its row count from the first page). Core calls `[progress]()` at each redraw
+ * of its progress bar and once for the stream's summary; `undefined` means "nothing to report
+ * yet". It must be cheap and must not throw.
+ */
+export interface Reporting {
+  [progress](): ProgressReport | undefined;
+}
+
 /**
  * An item a source could not deliver (for example a Kafka message whose bytes did not decode).
  * A source yields it in place of the item; core skips the handler and applies the snap's error
@@ -93,6 +115,10 @@ export function isDeferredSink(sink: unknown): sink is DeferredSink {
 
 export function isDescribing(source: unknown): source is Describing {
   return typeof (source as Partial<Describing> | null)?.[describe] === 'function';
+}
+
+export function isReporting(source: unknown): source is Reporting {
+  return typeof (source as Partial<Reporting> | null)?.[progress] === 'function';
 }
 
 export function isFlushing(sink: unknown): sink is Flushing {

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Registry, type StreamOptions } from '@snoopy/core';
+import { progress, Registry, type ProgressReport, type StreamOptions } from '@snoopy/core';
 
 const silent = pino({ level: 'silent' });
 
@@ -165,5 +165,87 @@ describe('progress bars', () => {
     await run(registry, tty.out);
 
     expect(screenLines(tty.text())).toEqual([expect.stringMatching(bar('set', 100, 3, 3)), expect.stringMatching(bar('map', 100, 1, 1))]);
+  });
+});
+
+describe('sources that report their own progress ([progress] protocol)', () => {
+  /** An async source that learns its total only once it starts reading, like a paged API. */
+  class Paged implements AsyncIterable<number> {
+    loaded = 0;
+    total: number | undefined;
+    constructor(private readonly items: readonly number[]) {}
+    [progress](): ProgressReport | undefined {
+      return this.total === undefined ? undefined : { loaded: this.loaded, total: this.total, message: `page ${this.loaded}\nof ${this.total}` };
+    }
+    async *[Symbol.asyncIterator](): AsyncGenerator<number> {
+      this.total = this.items.length;
+      for (const item of this.items) {
+        this.loaded++;
+        yield item;
+      }
+    }
+  }
+
+  it('draws a bar with the total the source reports while running, its message after it, and puts both in the summary', async () => {
+    const registry = new Registry();
+    const source = new Paged([1, 2, 3, 4]);
+    const tty = terminal(true);
+    registry.snap(source, { name: 'paged' })(async (n: number) => {
+      // Hold the second message until a frame shows the reported total mid-stream.
+      if (n === 2) {
+        const deadline = Date.now() + 10_000;
+        while (!tty.text().includes(' 2/4')) {
+          if (Date.now() > deadline) throw new Error(`no frame showing 2/4 within 10 s: ${JSON.stringify(tty.text())}`);
+          await sleep(20);
+        }
+      }
+      return n;
+    });
+
+    const summary = await run(registry, tty.out);
+
+    expect(tty.text()).toMatch(/paged \[#{20}-{20}\] 50% 2\/4 page 2 of 4/);
+    expect(screenLines(tty.text())).toEqual([expect.stringMatching(/^paged \[#{40}\] 100% 4\/4 page 4 of 4$/)]);
+    expect(summary.snaps.paged).toMatchObject({ in: 4, total: 4, progress: [{ loaded: 4, total: 4, message: 'page 4\nof 4' }] });
+  });
+
+  it('adds a reported total to the sizes of the snap\'s other sources', async () => {
+    const registry = new Registry();
+    registry.snap([10, 20], new Paged([1, 2, 3]), { name: 'mixed' })((n: number) => n);
+    const tty = terminal(true);
+
+    const summary = await run(registry, tty.out);
+
+    expect(screenLines(tty.text())).toEqual([expect.stringMatching(/^mixed \[#{40}\] 100% 5\/5 page 3 of 3$/)]);
+    expect(summary.snaps.mixed!.total).toBe(5);
+  });
+
+  it('draws no bar and reports no total while a source reports none, nor when another source is of unknown size', async () => {
+    const registry = new Registry();
+    const silentSource = { [progress]: () => undefined, *[Symbol.iterator]() { yield* [1, 2]; } };
+    async function* unsized(): AsyncGenerator<number> {
+      yield 1;
+    }
+    registry.snap(silentSource, { name: 'quiet' })((n: number) => n);
+    registry.snap(unsized(), new Paged([1]), { name: 'partly' })((n: number) => n);
+    const tty = terminal(true);
+
+    const summary = await run(registry, tty.out);
+
+    expect(tty.text()).toBe('');
+    expect(summary.snaps.quiet).toMatchObject({ in: 2, progress: [{}] });
+    expect(summary.snaps.quiet!.total).toBeUndefined();
+    expect(summary.snaps.partly).toMatchObject({ in: 2, progress: [{ loaded: 1, total: 1 }] });
+    expect(summary.snaps.partly!.total).toBeUndefined();
+  });
+
+  it('gives arrays their size in the summary too, and no progress field without a reporting source', async () => {
+    const registry = new Registry();
+    registry.snap([1, 2, 3], { name: 'array' })((n: number) => n);
+
+    const summary = await run(registry, false);
+
+    expect(summary.snaps.array!.total).toBe(3);
+    expect('progress' in summary.snaps.array!).toBe(false);
   });
 });

@@ -1,6 +1,10 @@
 import type { Runner } from './runner.js';
 
-/** One progress bar per snap of known size, redrawn in place; only on a TTY. */
+/**
+ * One progress bar per snap of known size, redrawn in place; only on a TTY. A size is known at
+ * start (arrays, Sets, Maps) or reported while running (sources with core's `[progress]`), so
+ * totals are read at each redraw and a bar appears once its total is known.
+ */
 export class Progress {
   private timer: NodeJS.Timeout | undefined;
   private drawn = 0;
@@ -15,13 +19,18 @@ export class Progress {
   }
 
   static wanted(out: (NodeJS.WritableStream & { isTTY?: boolean }) | false, runners: readonly Runner[]): boolean {
-    return out !== false && out.isTTY === true && runners.some((r) => r.total !== undefined && r.total > 0);
+    return out !== false && out.isTTY === true && runners.some((r) => r.mayHaveTotal);
   }
 
   draw(): void {
-    const lines = this.runners
-      .filter((r) => r.total !== undefined && r.total > 0)
-      .map((r) => this.line(r.name, r.stats.in, r.total!));
+    const lines: string[] = [];
+    for (const r of this.runners) {
+      const total = r.total;
+      if (total === undefined || total <= 0) continue;
+      const message = r.progressMessage;
+      lines.push(this.line(r.name, r.stats.in, total) + (message === undefined ? '' : ` ${message}`));
+    }
+    if (lines.length === 0 && this.drawn === 0) return;
     let text = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
     text += lines.map((l) => `\r\x1b[2K${l}\n`).join('');
     this.drawn = lines.length;

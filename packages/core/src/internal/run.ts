@@ -51,7 +51,7 @@ export class Run implements RunControl {
         }
         if (!pump.runners.includes(runner)) {
           pump.runners.push(runner);
-          runner.addSource(sizeOf(source));
+          runner.addSource(source, sizeOf(source));
         }
       }
     }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { SnapError, type SnoopyError } from '../errors.js';
 import { DeadLetter } from '../dead-letter.js';
-import { deliver, FailedItem, isDeferredSink, type Completion, type MessageMeta } from '../protocol.js';
+import { deliver, FailedItem, isDeferredSink, isReporting, progress, type Completion, type MessageMeta, type ProgressReport, type Reporting } from '../protocol.js';
 import type { ResolvedSnapOptions, Sink, Source } from '../options.js';
 import type { SnapContext, SnapSummary } from '../context.js';
 import { Admission } from './admission.js';
@@ -57,8 +57,10 @@ const rethrowHandler = (error: unknown): never => {
 export class Runner implements JobOwner {
   readonly name: string;
   readonly stats = { in: 0, out: 0, errors: 0, skipped: 0, deadLettered: 0, retries: 0 };
-  /** Known number of messages the sources hold, for progress bars; undefined when unknown. */
-  total: number | undefined = 0;
+  /** Sum of the sizes known at start (arrays, Sets, Maps); undefined once a source has none. */
+  private sizedTotal: number | undefined = 0;
+  /** Sources with the `[progress]` protocol, read at each redraw and for the summary. */
+  private readonly reporters: Reporting[] = [];
   readonly admission: Admission;
   /**
    * Plain sinks, no context, no retries, no batches: a source that needs no acknowledgement (and
@@ -102,12 +104,45 @@ export class Runner implements JobOwner {
   }
 
   summary(): SnapSummary {
-    return { name: this.name, ...this.stats };
+    const total = this.total;
+    const reports = this.reporters.map((r) => ({ ...readReport(r) }));
+    return { name: this.name, ...this.stats, ...(total === undefined ? {} : { total }), ...(reports.length === 0 ? {} : { progress: reports }) };
   }
 
-  addSource(size: number | undefined): void {
+  /** A source of this snap: its size when known at start, else maybe a `[progress]` reporter. */
+  addSource(source: Source, size: number | undefined): void {
     this.openSources++;
-    this.total = size === undefined || this.total === undefined ? undefined : this.total + size;
+    if (size !== undefined) {
+      if (this.sizedTotal !== undefined) this.sizedTotal += size;
+    } else if (isReporting(source)) this.reporters.push(source);
+    else this.sizedTotal = undefined;
+  }
+
+  /** Whether a total may become known while the stream runs (sized, or every other source reports). */
+  get mayHaveTotal(): boolean {
+    return this.sizedTotal !== undefined;
+  }
+
+  /**
+   * Messages the sources hold, as known now: the sizes known at start plus each reporting
+   * source's last `total`; undefined while any source's total is unknown.
+   */
+  get total(): number | undefined {
+    let total = this.sizedTotal;
+    for (const r of this.reporters) {
+      if (total === undefined) return undefined;
+      const t = readReport(r)?.total;
+      total = typeof t === 'number' && Number.isFinite(t) && t >= 0 ? total + t : undefined;
+    }
+    return total;
+  }
+
+  /** The messages of the reporting sources, for the progress bar. */
+  get progressMessage(): string | undefined {
+    const messages = this.reporters.map((r) => readReport(r)?.message).filter((m): m is string => typeof m === 'string' && m.length > 0);
+    // A message is one line on a terminal: control characters would break the redraw.
+    // eslint-disable-next-line no-control-regex
+    return messages.length === 0 ? undefined : messages.join('; ').replace(/[\x00-\x1f\x7f]/g, ' ');
   }
 
   /** A source of this snap is exhausted (or stopped): hand on a partial batch once all are. */
@@ -573,5 +608,15 @@ export class Runner implements JobOwner {
     } catch (cause) {
       fail(cause);
     }
+  }
+}
+
+/** A source's `[progress]()` report; a source that throws there reports nothing. */
+function readReport(source: Reporting): ProgressReport | undefined {
+  try {
+    const report = source[progress]();
+    return report !== null && typeof report === 'object' ? report : undefined;
+  } catch {
+    return undefined;
   }
 }
