@@ -131,6 +131,11 @@ export class OffsetCommitter {
     });
   }
 
+  /** True while a commit waits for its result. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Resolves once the commit under way (if any) has its result. */
   async settled(): Promise<void> {
     await this.running;

@@ -433,7 +433,8 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   private tick(): void {
     if (this.stopped || this.barrier) return;
     if (this.transactions) void this.transactions.commit(this.setup.options.drainTimeoutMs).catch((error: unknown) => this.fail(error));
-    else void this.committer?.commit(this.partitions.values()).catch((error: unknown) => this.fail(error));
+    // One periodic commit at a time: a commit still waiting for its result covers this tick too.
+    else if (this.committer && !this.committer.busy) void this.committer.commit(this.partitions.values()).catch((error: unknown) => this.fail(error));
   }
 
   /** @internal TransactionHost */
