@@ -13,13 +13,18 @@
 // from @snoopy/kafka with snap/stream from @snoopy/core, default options).
 // Results and how to read them: bench/results/kafka.md.
 //
+// Modes: `node bench/dist/kafka.js processes` runs each client's pipeline as its own worker
+// process (issue 15); `node bench/dist/kafka.js rebalance` measures rebalance settle time.
+//
 // The broker: KAFKA_BOOTSTRAP_SERVERS, or one started here by test/broker/broker.mjs and stopped
 // at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
 // BENCH_ROUNDS (default 3, the best round is reported), BENCH_CLIENTS and BENCH_PHASES (comma lists,
 // default all), BENCH_SNOOPY_FETCH (the snoopy Topic's fetchBatchSize), BENCH_SNOOPY_TUNED (JSON
 // of librdkafka settings added to every snoopy Topic's config), BENCH_SNOOPY_PENDING (the snoopy
 // snaps' maxPending; core's default otherwise).
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Confluent from '@confluentinc/kafka-javascript';
 import kafkajs from 'kafkajs';
@@ -977,7 +982,81 @@ async function rebalanceBench(): Promise<void> {
   }
 }
 
-(process.argv[2] === 'rebalance' ? rebalanceBench() : main()).then(
+// ------------------------------------------------------------------------------------------------
+// Separate processes (`node bench/dist/kafka.js processes`, issue 15): each contender's pipeline
+// runs as its own worker process, as users run them, one at a time, rounds interleaved (the order
+// rotates). Measured: wall time from spawning the process to its exit after the N-th output was
+// acknowledged (module loading, connecting and joining the group included), and the worker's
+// peak RSS. Every worker loads this same file (all clients' libraries), so the start-up cost is
+// the same for all.
+
+async function clientsFor(brokers: string): Promise<Client[]> {
+  const makers: Array<(brokers: string) => Client> = [raw, rawFlush, kjs, plat];
+  const snoopyClient = await loadSnoopy();
+  if (snoopyClient) makers.push(snoopyClient);
+  const wanted = process.env.BENCH_CLIENTS?.split(',');
+  return makers.map((make) => make(brokers)).filter((c) => !wanted || wanted.includes(c.name));
+}
+
+/** The child: `kafka.js pipeline-worker <client> <brokers> <input> <output> <n>`. */
+async function pipelineWorker(): Promise<void> {
+  const [name, brokers, input, output, n] = process.argv.slice(3) as [string, string, string, string, string];
+  const client = (await clientsFor(brokers)).find((c) => c.name === name);
+  if (!client) throw new Error(`no client ${name}`);
+  const r = await client.pipeline(input, output, Number(n));
+  console.log(JSON.stringify({ ...r, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+async function processesBench(): Promise<void> {
+  const b = await broker();
+  const brokers = b.bootstrapServers;
+  const self = fileURLToPath(import.meta.url);
+  try {
+    const names = (await clientsFor(brokers)).map((c) => c.name);
+    console.log(`Kafka bench, separate processes: pipeline of N=${N} messages of ${VALUE_BYTES} B JSON, ${PARTITIONS} partitions, `
+      + `${ROUNDS} interleaved round(s), medians; ${cpus().length} cores shared with the broker at ${brokers}`);
+    const input = unique('bench-input');
+    await createTopics(brokers, [input]);
+    await raw(brokers).produce(input, N);
+    if (await countMessages(brokers, input) < N) throw new Error(`input topic ${input} does not hold ${N} messages`);
+    const figures = new Map<string, Array<{ rate: number; rss: number }>>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = names.map((_, i) => names[(i + round) % names.length]!);
+      for (const name of order) {
+        const out = unique(`bench-proc-${name}`);
+        await createTopics(brokers, [out]);
+        const started = performance.now();
+        const child = spawn(process.execPath, [self, 'pipeline-worker', name, brokers, input, out, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        const code = await deadline(`${name} worker`, new Promise<number | null>((resolve) => child.on('exit', resolve)));
+        const wall = performance.now() - started;
+        if (code !== 0) throw new Error(`${name} worker exited with ${code}: ${stdout}`);
+        const held = await countMessages(brokers, out);
+        if (held < N) throw new Error(`${name} worker: ${out} holds ${held} of ${N} messages`);
+        const line = stdout.trim().split('\n').find((l) => l.startsWith('{'));
+        const rss = line ? (JSON.parse(line) as { maxRssMb: number }).maxRssMb : NaN;
+        const rate = (N / wall) * 1000;
+        if (!figures.has(name)) figures.set(name, []);
+        figures.get(name)!.push({ rate, rss });
+        console.log(`  round ${round + 1} ${name.padEnd(12)} ${fmt(rate).padStart(9)} msg/s  (${fmt(wall)} ms from spawn to exit; peak RSS ${fmt(rss)} MB)`);
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    console.log('\nmedians         msg/s   peak RSS MB   snoopy / it');
+    const snoopyRate = figures.has('snoopy') ? med(figures.get('snoopy')!.map((f) => f.rate)) : NaN;
+    for (const name of names) {
+      const f = figures.get(name)!;
+      const rate = med(f.map((x) => x.rate));
+      console.log(`${name.padEnd(12)}${fmt(rate).padStart(9)}${fmt(med(f.map((x) => x.rss))).padStart(14)}${(name === 'snoopy' ? '-' : `${(snoopyRate / rate).toFixed(2)}x`).padStart(14)}`);
+    }
+  } finally {
+    await b.stop();
+  }
+}
+
+const mode = process.argv[2];
+(mode === 'rebalance' ? rebalanceBench() : mode === 'processes' ? processesBench() : mode === 'pipeline-worker' ? pipelineWorker() : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(err);
