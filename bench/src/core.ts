@@ -73,7 +73,7 @@ type Case = { name: string; run: () => Promise<void> };
 
 async function viaSnoopy(
   source: Iterable<number> | AsyncIterable<number>,
-  fn: (x: any) => unknown = handler,
+  fn: (x: any) => any = handler,
   options: { concurrency?: number; batch?: { size: number; ms?: number } } = {},
 ): Promise<void> {
   const registry = new Registry();

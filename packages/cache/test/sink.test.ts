@@ -80,6 +80,7 @@ describe('Cache as a sink', () => {
   it('fails the snap with the typed error when a handler returns something else', async () => {
     const target = await openCache<string>();
     const registry = new Registry();
+    // @ts-expect-error: typed snaps refuse this at compile time; the run-time check is tested here
     registry.snap([1], { sink: target })((n: number) => n);
     const error = await registry.stream({ handleSignals: false, progress: false, dispose: false }).then(
       () => undefined,

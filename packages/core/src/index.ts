@@ -1,5 +1,16 @@
 export { snap, stream, defaultRegistry } from './snap.js';
-export { Registry, withSnaps, type SnapDecorator, type SnappedFunction } from './registry.js';
+export { Registry, withSnaps } from './registry.js';
+export type {
+  HandlerResult,
+  SinkInput,
+  SnapDecorator,
+  SnapFunction,
+  SnapHandler,
+  SnapInput,
+  SnapOutput,
+  SnappedFunction,
+  SourceItem,
+} from './snap-types.js';
 export {
   resolveSnapOptions,
   resolveStreamOptions,

@@ -15,24 +15,9 @@ import type { SnapContext, StreamSummary } from './context.js';
 import { Run } from './internal/run.js';
 import { callDirect } from './internal/direct-call.js';
 import type { SnapDefinition } from './internal/runner.js';
+import type { SnapDecorator, SnapFunction } from './snap-types.js';
 
 type AnyFunction = (...args: any[]) => any;
-
-/**
- * `h(msg)` runs the handler (with a context, if it declares one) and its sinks once and resolves
- * with the values sent to the sinks.
- */
-export type SnappedFunction<F extends AnyFunction> = (message: Parameters<F>[0]) => Promise<unknown[]>;
-
-/**
- * What `snap(...)` returns: a decorator for methods (standard or `experimentalDecorators`) and
- * a wrapper for plain functions.
- */
-export interface SnapDecorator {
-  <This, F extends (this: This, ...args: any) => any>(method: F, context: ClassMethodDecoratorContext<This, F>): void;
-  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
-  <F extends AnyFunction>(fn: F): SnappedFunction<F>;
-}
 
 interface PendingInstanceSnap {
   readonly registry: Registry;
@@ -89,7 +74,7 @@ export class Registry {
    * Binds one or more sources to a handler and its sinks. Use it as a method decorator or wrap a
    * function: `const h = registry.snap(source, { sink: [print] })(fn)`.
    */
-  readonly snap = (...args: readonly (Source | SnapOptions)[]): SnapDecorator => {
+  readonly snap: SnapFunction = (...args: readonly (Source | SnapOptions)[]): SnapDecorator => {
     const { sources, options: raw } = splitArguments(args);
     const options = resolveSnapOptions(raw);
     const registry = this;

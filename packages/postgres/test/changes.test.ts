@@ -274,7 +274,7 @@ describe.skipIf(!url)('changes(): commit order, resume, NOTIFY, retention', () =
           if (seen.length === 20) stop.abort();
         },
       ],
-    })((change: Change) => change.key);
+    })((change: Change) => change.key!);
     await registry.stream({ signal: stop.signal, handleSignals: false, progress: false });
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => String(i + 1)));
     const { rows } = await pool.query(`SELECT txid::text || '/' || seq::text AS id FROM ${schema}.checkpoints WHERE name = 'default'`);

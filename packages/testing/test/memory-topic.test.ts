@@ -52,7 +52,7 @@ describe('MemoryTopic', () => {
     const output = MemoryTopic<number, string>('out');
     for (let i = 1; i <= 4; i++) await input([`k${i}`, i]);
     const registry = new Registry();
-    registry.snap(input, { sink: [output] })((msg: MemoryMessage<number>) => [msg.key, msg.value * 10]);
+    registry.snap(input, { sink: [output] })((msg: MemoryMessage<number>) => [msg.key!, msg.value * 10]);
     const summary = await registry.stream({ handleSignals: false, progress: false });
     expect(summary.in).toBe(4);
     expect(output.messages().map((m) => [m.key, m.value])).toEqual([['k1', 10], ['k2', 20], ['k3', 30], ['k4', 40]]);
