@@ -1026,7 +1026,9 @@ async function processesBench(): Promise<void> {
         const out = unique(`bench-proc-${name}`);
         await createTopics(brokers, [out]);
         const started = performance.now();
-        const child = spawn(process.execPath, [self, 'pipeline-worker', name, brokers, input, out, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof).
+        const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${round + 1}.cpuprofile`] : [];
+        const child = spawn(process.execPath, [...prof, self, 'pipeline-worker', name, brokers, input, out, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
         let stdout = '';
         child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
         const code = await deadline(`${name} worker`, new Promise<number | null>((resolve) => child.on('exit', resolve)));
