@@ -14,11 +14,11 @@
 // Environment: SNOOPY_PG_BINDIR (the folder with initdb and postgres; default the newest
 // /usr/lib/postgresql/<v>/bin), SNOOPY_PG_STATE (the CLI's state file, default <repo>/.tmp/postgres.json).
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopPid, userIds, waitForPort } from '../services/common.mjs';
+import { freePort, serverHandle, serviceCli, stopPid, tailFile, userIds, waitForPort } from '../services/common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -35,9 +35,6 @@ export function binDir() {
   return join(base, versions[0], 'bin');
 }
 
-function tail(file, lines = 30) {
-  try { return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
-}
 
 /**
  * Starts a fresh PostgreSQL cluster. Connect as user `postgres`, database `postgres`, no password
@@ -74,13 +71,13 @@ export async function startPostgres({ timeoutMs = 60_000, keepDir = false } = {}
   child.unref();
   const pid = child.pid;
   try {
-    await waitForPort(port, { pid, timeoutMs, what: 'PostgreSQL', logTail: () => tail(log) });
+    await waitForPort(port, { pid, timeoutMs, what: 'PostgreSQL', logTail: () => tailFile(log) });
     // The port opens a moment before the server accepts queries: wait for pg_isready.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ready = spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], { encoding: 'utf8' });
       if (ready.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`PostgreSQL did not become ready\n${tail(log)}`);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not become ready\n${tailFile(log)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (err) {
@@ -88,51 +85,17 @@ export async function startPostgres({ timeoutMs = 60_000, keepDir = false } = {}
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  let stopped;
-  const server = {
-    host: '127.0.0.1',
-    port,
-    dir,
-    pid,
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    logTail: (lines) => tail(log, lines),
-    stop() {
-      stopped ??= (async () => {
-        await stopPid(pid, { sig: 'SIGINT', timeoutMs: 15_000 }); // SIGINT: PostgreSQL's fast shutdown
-        if (!keepDir) rmSync(dir, { recursive: true, force: true });
-      })();
-      return stopped;
-    },
-    [Symbol.asyncDispose]() { return server.stop(); },
-  };
-  return server;
-}
-
-function stateFile() {
-  return process.env.SNOOPY_PG_STATE || join(repoRoot, '.tmp', 'postgres.json');
-}
-
-async function main(command) {
-  if (command === 'start') {
-    const pg = await startPostgres({ keepDir: true });
-    mkdirSync(dirname(stateFile()), { recursive: true });
-    writeFileSync(stateFile(), JSON.stringify({ pid: pg.pid, dir: pg.dir, url: pg.url }));
-    console.log(pg.url);
-  } else if (command === 'stop') {
-    if (!existsSync(stateFile())) return;
-    const state = JSON.parse(readFileSync(stateFile(), 'utf8'));
-    await stopPid(state.pid, { sig: 'SIGINT', timeoutMs: 15_000 });
-    rmSync(state.dir, { recursive: true, force: true });
-    rmSync(stateFile(), { force: true });
-  } else if (command === 'status') {
-    if (!existsSync(stateFile())) { console.log('stopped'); process.exitCode = 1; return; }
-    console.log(JSON.parse(readFileSync(stateFile(), 'utf8')).url);
-  } else {
-    console.error('usage: node test/postgres/postgres.mjs start|stop|status');
-    process.exitCode = 2;
-  }
+  return serverHandle({
+    pid, dir, log, keepDir, sig: 'SIGINT', timeoutMs: 15_000,
+    host: '127.0.0.1', port, url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv[2]).catch((err) => { console.error(err.message); process.exit(1); });
+  serviceCli({
+    command: process.argv[2],
+    usage: 'usage: node test/postgres/postgres.mjs start|stop|status',
+    stateFile: process.env.SNOOPY_PG_STATE || join(repoRoot, '.tmp', 'postgres.json'),
+    start: startPostgres, sig: 'SIGINT', timeoutMs: 15_000,
+  }).catch((err) => { console.error(err.message); process.exit(1); });
 }

@@ -12,18 +12,14 @@
 // Environment: SNOOPY_REDIS_SERVER (the binary, default redis-server on the PATH),
 // SNOOPY_REDIS_STATE (the CLI's state file, default <repo>/.tmp/redis.json).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopPid, waitForPort } from '../services/common.mjs';
+import { freePort, serverHandle, serviceCli, stopPid, waitForPort, tailFile } from '../services/common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
-
-function tail(file, lines = 30) {
-  try { return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
-}
 
 export async function startRedis({ timeoutMs = 30_000, keepDir = false } = {}) {
   const bin = process.env.SNOOPY_REDIS_SERVER || 'redis-server';
@@ -41,57 +37,23 @@ export async function startRedis({ timeoutMs = 30_000, keepDir = false } = {}) {
   child.unref();
   const pid = child.pid;
   try {
-    await Promise.race([waitForPort(port, { pid, timeoutMs, what: 'Redis', logTail: () => tail(log) }), spawnError]);
+    await Promise.race([waitForPort(port, { pid, timeoutMs, what: 'Redis', logTail: () => tailFile(log) }), spawnError]);
   } catch (err) {
     if (pid) await stopPid(pid);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  let stopped;
-  const server = {
-    host: '127.0.0.1',
-    port,
-    dir,
-    pid,
-    url: `redis://127.0.0.1:${port}`,
-    logTail: (lines) => tail(log, lines),
-    stop() {
-      stopped ??= (async () => {
-        await stopPid(pid);
-        if (!keepDir) rmSync(dir, { recursive: true, force: true });
-      })();
-      return stopped;
-    },
-    [Symbol.asyncDispose]() { return server.stop(); },
-  };
-  return server;
-}
-
-function stateFile() {
-  return process.env.SNOOPY_REDIS_STATE || join(repoRoot, '.tmp', 'redis.json');
-}
-
-async function main(command) {
-  if (command === 'start') {
-    const redis = await startRedis({ keepDir: true });
-    mkdirSync(dirname(stateFile()), { recursive: true });
-    writeFileSync(stateFile(), JSON.stringify({ pid: redis.pid, dir: redis.dir, url: redis.url }));
-    console.log(redis.url);
-  } else if (command === 'stop') {
-    if (!existsSync(stateFile())) return;
-    const state = JSON.parse(readFileSync(stateFile(), 'utf8'));
-    await stopPid(state.pid);
-    rmSync(state.dir, { recursive: true, force: true });
-    rmSync(stateFile(), { force: true });
-  } else if (command === 'status') {
-    if (!existsSync(stateFile())) { console.log('stopped'); process.exitCode = 1; return; }
-    console.log(JSON.parse(readFileSync(stateFile(), 'utf8')).url);
-  } else {
-    console.error('usage: node test/redis/redis.mjs start|stop|status');
-    process.exitCode = 2;
-  }
+  return serverHandle({
+    pid, dir, log, keepDir, sig: 'SIGTERM', timeoutMs: 10_000,
+    host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`,
+  });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv[2]).catch((err) => { console.error(err.message); process.exit(1); });
+  serviceCli({
+    command: process.argv[2],
+    usage: 'usage: node test/redis/redis.mjs start|stop|status',
+    stateFile: process.env.SNOOPY_REDIS_STATE || join(repoRoot, '.tmp', 'redis.json'),
+    start: startRedis, sig: 'SIGTERM', timeoutMs: 10_000,
+  }).catch((err) => { console.error(err.message); process.exit(1); });
 }
