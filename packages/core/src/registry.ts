@@ -53,6 +53,13 @@ export class Registry {
   /** Prototypes with legacy-decorated instance snaps, to warn about a missing `@withSnaps`. */
   readonly #legacyPrototypes = new Set<object>();
   readonly #boundInstances = new WeakSet<object>();
+  /** Prototypes whose legacy instance snaps were bound to at least one instance. */
+  readonly #boundPrototypes = new WeakSet<object>();
+  /**
+   * Standard-decorated instance snaps (`Class.method` once known, else `method`) whose class was
+   * never instantiated: their initializer registers them at construction and removes them here.
+   */
+  readonly #unbornInstanceSnaps = new Map<object, string>();
   #anonymous = 0;
   readonly #clearOnSettle: boolean;
 
@@ -87,8 +94,11 @@ export class Registry {
           throw new OptionsError(`snap: Expected to decorate a method, got a ${String(ctx.kind)} (${String(ctx.name)})`);
         }
         const method = target as AnyFunction;
+        const token = {};
+        if (!ctx.static) registry.#unbornInstanceSnaps.set(token, String(ctx.name));
         ctx.addInitializer(function (this: unknown) {
           const owner = ctx.static ? (this as AnyFunction).name : (this as object).constructor.name;
+          registry.#unbornInstanceSnaps.delete(token);
           registry.#register(sources, options, method.bind(this), `${owner}.${String(ctx.name)}`);
         });
         return undefined;
@@ -137,18 +147,38 @@ export class Registry {
     this.#running = true;
     try {
       const logger: Logger = (resolved.logger ?? rootLogger()).child({ component: 'stream' });
+      if (this.#definitions.length === 0) throw this.#emptyError();
       for (const proto of this.#legacyPrototypes) {
         if (Reflect.getOwnMetadata(withSnapsKey, proto) === true) continue;
         const methods = (Reflect.getOwnMetadata(instanceSnapsKey, proto) as PendingInstanceSnap[]).map((p) => `${proto.constructor.name}.${String(p.method)}`);
         logger.warn({ methods }, `@snap on instance methods of ${proto.constructor.name} never runs: with experimentalDecorators its class needs @withSnaps`);
       }
-      if (this.#definitions.length === 0) logger.warn('stream() called with no snaps registered');
       return await new Run(this.#definitions, resolved, logger).execute();
     } finally {
       this.#running = false;
       if (this.#clearOnSettle) this.clear();
     }
   };
+
+  /** Why nothing is registered, as far as the registry can tell. */
+  #emptyError(): SnoopyError {
+    const unborn = new Set(this.#unbornInstanceSnaps.values());
+    const legacy: string[] = [];
+    for (const proto of this.#legacyPrototypes) {
+      if (this.#boundPrototypes.has(proto)) continue;
+      const hint = Reflect.getOwnMetadata(withSnapsKey, proto) === true ? '' : ' (its class needs @withSnaps with experimentalDecorators)';
+      for (const p of Reflect.getOwnMetadata(instanceSnapsKey, proto) as PendingInstanceSnap[]) legacy.push(`${proto.constructor.name}.${String(p.method)}${hint}`);
+    }
+    let why: string;
+    if (legacy.length + unborn.size > 0) {
+      why =
+        `snaps on instance methods register only when their class is instantiated; none was for ${[...legacy, ...unborn].join(', ')}` +
+        ' (create an instance with `new` before stream(), or make the methods static)';
+    } else {
+      why = 'call snap(source, { sink })(handler) or decorate a method with @snap before stream(); the registry is emptied each time a stream() settles';
+    }
+    return new SnoopyError('SNOOPY_STREAM_EMPTY', `stream() has no snap to run: ${why}`);
+  }
 
   /** Registers the legacy-decorated instance methods of `instance`, bound to it. */
   bindInstance(instance: object): void {
@@ -161,6 +191,7 @@ export class Registry {
       for (const p of pending ?? []) {
         if (p.registry !== this || seen.has(p.method)) continue;
         seen.add(p.method);
+        this.#boundPrototypes.add(proto);
         const method = (instance as Record<string | symbol, AnyFunction>)[p.method]!;
         this.#register(p.sources, p.options, method.bind(instance), `${instance.constructor.name}.${String(p.method)}`);
       }
