@@ -14,6 +14,8 @@ export const errorCodes = {
   SNOOPY_SOURCE_FAILED: { retriable: true, summary: 'A source iterator threw' },
   SNOOPY_SOURCE_ITEM: { retriable: false, summary: 'A source yielded an item it could not deliver (for example undecodable bytes)' },
   SNOOPY_STREAM_RUNNING: { retriable: false, summary: 'stream() was called while the registry is already streaming' },
+  // core (issue 14: logs and diagnostics)
+  SNOOPY_STREAM_EMPTY: { retriable: false, summary: 'stream() was called with no snap registered (often: a class with instance snaps never instantiated)' },
   // codecs
   SNOOPY_CODEC_DECODE: { retriable: false, summary: 'Bytes could not be decoded' },
   SNOOPY_CODEC_ENCODE: { retriable: false, summary: 'A value could not be encoded' },
