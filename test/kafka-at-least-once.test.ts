@@ -48,10 +48,12 @@ describe.skipIf(!servers)('at-least-once under SIGKILL', () => {
 
       for (let id = 0; id < n; id++) expect(results.counts.get(id) ?? 0).toBeGreaterThanOrEqual(1);
       // Duplicates come only from the window between a commit and a crash: per kill, at most what
-      // the worker can process in one and a half commit intervals (COMMIT_MS 500 at its top rate of
-      // CONCURRENCY / DELAY_MS = 1,000 messages/s). A restart that rewound would redo thousands.
+      // the worker processes in about a second at its top rate (CONCURRENCY / DELAY_MS = 1,000
+      // messages/s): two commit intervals (COMMIT_MS 500) with room for slow commits on a loaded
+      // machine (seen: 447 to 1,900 for 4 kills). A restart that rewound to the start (OFFSET=earliest
+      // applied over the commit) would redo everything done before each kill: over 4,000.
       console.log(`at-least-once: ${n} inputs, ${results.total} results, ${results.duplicates} duplicates after ${kills} kills`);
-      expect(results.duplicates).toBeLessThanOrEqual(kills * 750);
+      expect(results.duplicates).toBeLessThan(kills * 1000);
     } finally {
       await results.close();
     }

@@ -246,6 +246,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       rebalance_cb: this.rebalancer.callback,
       offset_commit_cb: (err: LibrdKafkaError | undefined, partitions: Array<{ partition: number; offset?: number }>) => this.committer?.result(err, partitions),
     };
+    if (options.create === false) settings['allow.auto.create.topics'] = false;
     // `offset` applies where the group has no committed offset: that is `auto.offset.reset`.
     if (options.offset === 'earliest' || options.offset === 'latest') settings['auto.offset.reset'] = options.offset;
     if (this.setup.transaction && config['partition.assignment.strategy'] === undefined) {
@@ -313,9 +314,9 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   }
 
   /**
-   * A topic that does not exist is not created behind the user's back (librdkafka's consumer
-   * would, with `allow.auto.create.topics`): it fails with `SNOOPY_KAFKA_TOPIC_MISSING`, unless
-   * the Topic was made with `create: true`.
+   * A topic that does not exist is not created behind the user's back: `create: true` creates it,
+   * `create: false` fails with `SNOOPY_KAFKA_TOPIC_MISSING`, and by default the broker creates it
+   * (librdkafka's `allow.auto.create.topics`, through the metadata request below) with a warning.
    */
   private async ensureTopic(native: NativeConsumer, config: KafkaConfig): Promise<void> {
     const { topic, options } = this.setup;
@@ -327,9 +328,16 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
         }),
       );
     if (await exists()) return;
-    if (options.create) {
+    if (options.create === true) {
       await createTopic(config, topic, undefined, options.connectTimeoutMs);
       this.setup.log.info('topic created (create: true)');
+      return;
+    }
+    if (options.create === undefined) {
+      this.setup.log.warn(
+        { code: 'SNOOPY_KAFKA_TOPIC_MISSING' },
+        'the consumed topic does not exist: the broker creates it with its defaults; pass `create: true` to create it on purpose, `create: false` to refuse',
+      );
       return;
     }
     // A topic created a moment ago may not be in every broker's metadata yet: ask again briefly.
@@ -339,7 +347,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     }
     throw new KafkaError(
       'SNOOPY_KAFKA_TOPIC_MISSING',
-      `Topic ${topic} does not exist at ${bootstrapOf(config)}: create it first (topic.create()), or pass \`create: true\` to create it when consuming starts`,
+      `Topic ${topic} does not exist at ${bootstrapOf(config)} and the Topic has \`create: false\`: create it first (topic.create()), or pass \`create: true\` to create it when consuming starts`,
       { location: { topic } },
     );
   }

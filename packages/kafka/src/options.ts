@@ -40,9 +40,11 @@ export interface TopicOptions<V = unknown, K = string> {
    */
   readonly replay?: StartOffset;
   /**
-   * Create the topic (1 partition, replication 1; use `topic.create()` for more) when consuming
-   * starts and it does not exist. Without it, consuming a missing topic fails with
-   * `SNOOPY_KAFKA_TOPIC_MISSING` instead of letting the broker create it silently. @default false
+   * What consuming does when the topic does not exist. `true`: create it (1 partition,
+   * replication 1; use `topic.create()` for more). `false`: fail with `SNOOPY_KAFKA_TOPIC_MISSING`
+   * (and never let the broker create it, even when it is deleted later). Unset: log a warning with
+   * `SNOOPY_KAFKA_TOPIC_MISSING` and let the broker create it with its defaults
+   * (`auto.create.topics.enable`), as librdkafka consumers do. @default undefined
    */
   readonly create?: boolean;
   /**
@@ -82,7 +84,7 @@ export interface ResolvedTopicOptions<V, K> {
   readonly keyCodec: Codec<K>;
   readonly offset: StartOffset | undefined;
   readonly replay: StartOffset | undefined;
-  readonly create: boolean;
+  readonly create: boolean | undefined;
   readonly maxUnackedPerPartition: number;
   readonly deadLetter: string | undefined;
   readonly connectTimeoutMs: number;
@@ -99,20 +101,20 @@ export const topicDefaults = Object.freeze({
   fetchTimeoutMs: 100,
   commitIntervalMs: 1000,
   drainTimeoutMs: 10_000,
-  create: false,
   maxUnackedPerPartition: 100_000,
 });
 
 /**
- * librdkafka settings a Topic uses unless the Topic or `Conf` says otherwise. A consumer never
- * creates a missing topic by itself (`create: true` asks for it explicitly), and the group
- * rebalances incrementally (cooperative-sticky: a member joining or leaving moves only the
- * partitions that change owner, the others keep their prefetched messages). Exactly-once
- * consumers keep the eager protocol (`range,roundrobin`).
+ * librdkafka settings a Topic uses unless the Topic or `Conf` says otherwise. A missing topic is
+ * created by the broker as with any librdkafka consumer, but with a warning (`create: false`
+ * refuses it, `create: true` creates it on purpose). The group rebalances incrementally
+ * (cooperative-sticky: a member joining or leaving moves only the partitions that change owner,
+ * the others keep theirs and their prefetched messages). Exactly-once consumers keep the eager
+ * protocol (`range,roundrobin`).
  */
 export const consumerConfigDefaults = Object.freeze({
   'auto.offset.reset': 'earliest',
-  'allow.auto.create.topics': false,
+  'allow.auto.create.topics': true,
   'partition.assignment.strategy': 'cooperative-sticky',
   'enable.partition.eof': false,
   // Prefetch up to 200,000 messages per partition (librdkafka: 100,000) so the consumer does not
@@ -206,7 +208,7 @@ export function resolveTopicOptions<V, K>(options: TopicOptions<V, K> | undefine
     keyCodec: codec<K>(where, 'keyCodec', o.keyCodec, new StringCodec() as unknown as Codec<K>),
     offset,
     replay,
-    create: o.create ?? topicDefaults.create,
+    create: o.create,
     maxUnackedPerPartition: int(where, 'maxUnackedPerPartition', o.maxUnackedPerPartition, 1, topicDefaults.maxUnackedPerPartition),
     deadLetter: o.deadLetter,
     connectTimeoutMs: int(where, 'connectTimeoutMs', o.connectTimeoutMs, 1, topicDefaults.connectTimeoutMs),
