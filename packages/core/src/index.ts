@@ -15,6 +15,7 @@ export {
   resolveSnapOptions,
   resolveStreamOptions,
   snapDefaults,
+  streamDefaults,
   type ErrorPolicy,
   type ResolvedSnapOptions,
   type ResolvedStreamOptions,

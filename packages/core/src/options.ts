@@ -181,6 +181,12 @@ export interface StreamOptions {
    * abandons what is left (unacknowledged) and rejects with a `TimeoutError` naming it. @default 10000
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * Every so many milliseconds, one info line per snap: messages per second since the last line,
+   * totals (in, out, errors) and, where its sources report it through `[progress]`, consumer lag.
+   * For endless sources, where no bar can show a total. `false` or `0` turns it off. @default 30000
+   */
+  readonly progressIntervalMs?: number | false;
 }
 
 export interface ResolvedStreamOptions {
@@ -190,9 +196,16 @@ export interface ResolvedStreamOptions {
   readonly dispose: boolean;
   readonly progress: (NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) | false;
   readonly closeTimeoutMs: number;
+  /** `false` when off. */
+  readonly progressIntervalMs: number | false;
 }
 
-const knownStreamOptions = new Set(['signal', 'handleSignals', 'logger', 'dispose', 'progress', 'closeTimeoutMs']);
+export const streamDefaults = Object.freeze({
+  closeTimeoutMs: 10_000,
+  progressIntervalMs: 30_000,
+});
+
+const knownStreamOptions = new Set(['signal', 'handleSignals', 'logger', 'dispose', 'progress', 'closeTimeoutMs', 'progressIntervalMs']);
 
 export function resolveStreamOptions(options: StreamOptions | undefined): ResolvedStreamOptions {
   const o = options ?? {};
@@ -208,7 +221,15 @@ export function resolveStreamOptions(options: StreamOptions | undefined): Resolv
   if (o.progress !== undefined && o.progress !== false && typeof (o.progress as NodeJS.WritableStream)?.write !== 'function') {
     fail(where, 'progress', 'a writable stream or false', o.progress);
   }
-  const closeTimeoutMs = o.closeTimeoutMs === undefined ? 10_000 : positiveInt(where, 'closeTimeoutMs', o.closeTimeoutMs, 0);
+  const closeTimeoutMs = o.closeTimeoutMs === undefined ? streamDefaults.closeTimeoutMs : positiveInt(where, 'closeTimeoutMs', o.closeTimeoutMs, 0);
+  let progressIntervalMs: number | false = streamDefaults.progressIntervalMs;
+  if (o.progressIntervalMs === false) progressIntervalMs = false;
+  else if (o.progressIntervalMs !== undefined) {
+    if (typeof o.progressIntervalMs !== 'number' || !Number.isInteger(o.progressIntervalMs) || o.progressIntervalMs < 0 || o.progressIntervalMs > 2_147_483_647) {
+      fail(where, 'progressIntervalMs', 'an integer >= 0 (milliseconds) or false', o.progressIntervalMs);
+    }
+    progressIntervalMs = o.progressIntervalMs === 0 ? false : o.progressIntervalMs;
+  }
   return Object.freeze({
     signal: o.signal,
     handleSignals: o.handleSignals ?? true,
@@ -216,5 +237,6 @@ export function resolveStreamOptions(options: StreamOptions | undefined): Resolv
     dispose: o.dispose ?? false,
     progress: o.progress === undefined ? process.stderr : o.progress,
     closeTimeoutMs,
+    progressIntervalMs,
   });
 }

@@ -79,6 +79,11 @@ export interface ProgressReport {
   readonly total?: number;
   /** A short note shown after the bar (the page or file being read). */
   readonly message?: string;
+  /**
+   * Messages still waiting to be read (a Kafka consumer group's lag summed over its assigned
+   * partitions), when the source can tell; shown in the periodic progress line.
+   */
+  readonly lag?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Pump } from './pump.js';
 import { sizeOf } from './source-size.js';
 import { Runner, type RunControl, type SnapDefinition } from './runner.js';
 import { Progress } from './progress.js';
+import { ProgressLog } from './progress-log.js';
 
 type Reason = StreamSummary['reason'];
 
@@ -89,7 +90,7 @@ export class Run implements RunControl {
   }
 
   async execute(): Promise<StreamSummary> {
-    const { signal, handleSignals, progress, closeTimeoutMs, dispose } = this.options;
+    const { signal, handleSignals, progress, closeTimeoutMs, dispose, progressIntervalMs } = this.options;
     const cleanups: (() => void)[] = [];
     if (signal !== undefined) {
       const onAbort = (): void => this.stop('abort');
@@ -103,6 +104,7 @@ export class Run implements RunControl {
     const bar = progress !== false && Progress.wanted(progress, this.runners) ? new Progress(progress, this.runners) : undefined;
 
     this.logger.info({ snaps: this.runners.map((r) => r.name), sources: this.pumps.length }, 'stream started');
+    const progressLog = progressIntervalMs === false ? undefined : new ProgressLog(this.runners, progressIntervalMs);
     let timeout: TimeoutError | undefined;
     try {
       const pumping = Promise.all(this.pumps.map((p) => p.start()));
@@ -124,6 +126,7 @@ export class Run implements RunControl {
       // Whatever is still in flight is abandoned: timers cancelled, nothing more acknowledged.
       this.haltNow();
       for (const c of cleanups) c();
+      progressLog?.stop();
       bar?.stop();
       if (dispose) await this.disposeAll();
     }

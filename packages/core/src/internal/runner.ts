@@ -137,6 +137,16 @@ export class Runner implements JobOwner {
     return total;
   }
 
+  /** Sum of the `lag` its reporting sources give; undefined when none gives one. */
+  get lag(): number | undefined {
+    let lag: number | undefined;
+    for (const r of this.reporters) {
+      const l = readReport(r)?.lag;
+      if (typeof l === 'number' && Number.isFinite(l) && l >= 0) lag = (lag ?? 0) + l;
+    }
+    return lag;
+  }
+
   /** The messages of the reporting sources, for the progress bar. */
   get progressMessage(): string | undefined {
     const messages = this.reporters.map((r) => readReport(r)?.message).filter((m): m is string => typeof m === 'string' && m.length > 0);
