@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { OptionsError, describeValue } from './errors.js';
+import { writeAbove } from './internal/terminal.js';
 
 export type { Logger };
 
@@ -62,16 +63,21 @@ export function formatPretty(line: string): string {
   return `${out}\n`;
 }
 
-/** A pino destination that writes `formatPretty` lines to `stream` (stderr by default). */
+/**
+ * A pino destination that writes `formatPretty` lines to `stream` (stderr by default), above the
+ * progress bars a stream draws there: a bar clears its lines before a log line and redraws after.
+ */
 export function prettyDestination(stream: NodeJS.WritableStream = process.stderr): DestinationStream {
-  return { write: (line: string) => void stream.write(formatPretty(line)) };
+  return { write: (line: string) => writeAbove(stream, formatPretty(line)) };
 }
 
 /** The logger snoopy makes when none is given: level and format from the environment, on stderr. */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const level = logLevelFromEnv(env);
   const format = logFormatFromEnv(env);
-  return pino({ name: 'snoopy', level }, format === 'pretty' ? prettyDestination(process.stderr) : pino.destination(2));
+  // JSON on a terminal (SNOOPY_LOG_FORMAT=json) goes above the bars too; elsewhere pino's own fast destination.
+  const json = process.stderr.isTTY === true ? { write: (line: string) => writeAbove(process.stderr, line) } : pino.destination(2);
+  return pino({ name: 'snoopy', level }, format === 'pretty' ? prettyDestination(process.stderr) : json);
 }
 
 let root: Logger | undefined;
