@@ -27,6 +27,23 @@ function describeLocation(location: MessageLocation | undefined): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+/**
+ * A message composed as `what: cause` says each part once: a part equal to the part just before
+ * it (`broker transport failure: broker transport failure`, `decode failed: Decode failed`) is
+ * dropped, case aside.
+ */
+function withoutRepeats(message: string): string {
+  const parts = message.split(': ');
+  if (parts.length < 2) return message;
+  const kept = [parts[0]!];
+  for (const part of parts.slice(1)) {
+    const same = part.trim().toLowerCase();
+    if (same.length > 0 && same === kept.at(-1)!.trim().toLowerCase()) continue;
+    kept.push(part);
+  }
+  return kept.join(': ');
+}
+
 /** Base of every error snoopy throws. Branch on `code`, never on the message text. */
 export class SnoopyError extends Error {
   override name = 'SnoopyError';
@@ -35,7 +52,7 @@ export class SnoopyError extends Error {
   readonly location: MessageLocation | undefined;
 
   constructor(code: ErrorCode, message: string, options: SnoopyErrorOptions = {}) {
-    super(message + describeLocation(options.location), options.cause === undefined ? undefined : { cause: options.cause });
+    super(withoutRepeats(message) + describeLocation(options.location), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retriable = options.retriable ?? errorCodes[code].retriable;
     this.location = options.location;
@@ -92,8 +109,13 @@ export class SnapError extends SnoopyError {
       : code === 'SNOOPY_SNAP_SINK' ? 'sink failed'
       : code === 'SNOOPY_SOURCE_FAILED' ? 'source failed'
       : 'source could not deliver a message';
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(code, `Snap ${snap}: ${what}: ${reason}`, { cause, location: { ...location, snap } });
+    let reason = cause instanceof Error ? cause.message : String(cause);
+    // The cause's coordinates join this error's own, said once at the end.
+    const inner = cause instanceof SnoopyError ? cause.location : undefined;
+    const suffix = describeLocation(inner);
+    if (suffix !== '' && reason.endsWith(suffix)) reason = reason.slice(0, -suffix.length);
+    const { snap: _innerSnap, ...innerLocation } = inner ?? {};
+    super(code, `Snap ${snap}: ${what}: ${reason}`, { cause, location: { ...innerLocation, ...location, snap } });
     this.snap = snap;
   }
 }
