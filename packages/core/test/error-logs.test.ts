@@ -44,9 +44,9 @@ suite('per-message failures in the logs', () => {
       expect(JSON.stringify(w)).not.toMatch(/\n\s+at /);
       expect(w).toMatchObject({ code: 'SNOOPY_SNAP_HANDLER', topic: 'orders', partition: 2 });
     }
-    expect(warns.filter((w) => w.snap === 'retrying').map((w) => [w.offset, w.attempt])).toEqual([
-      [107, 1],
-      [107, 2],
+    expect(warns.filter((w) => w.snap === 'retrying').map((w) => [w.offset, w.attempt, w.error])).toEqual([
+      [107, 1, 'flaky'],
+      [107, 2, 'flaky'],
     ]);
     const skip = warns.find((w) => w.snap === 'billing')!;
     expect(skip).toMatchObject({ offset: 102, msg: 'message skipped after error' });

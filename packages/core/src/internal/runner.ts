@@ -485,7 +485,8 @@ export class Runner implements JobOwner {
     for (;;) {
       this.stats.retries++;
       const delayMs = this.policy.delayMs(job.attempt);
-      this.logger.warn({ code: stageCodes[failure.stage], attempt: job.attempt, delayMs, ...this.location(job) }, 'message failed, retrying');
+      const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      this.logger.warn({ code: stageCodes[failure.stage], error: reason, attempt: job.attempt, delayMs, ...this.location(job) }, 'message failed, retrying');
       if (this.debug) this.logger.debug({ err: failure.error }, 'cause of the retry');
       if (!(await backoff(delayMs, this.run.halt))) {
         job.abandoned = true;
