@@ -116,6 +116,8 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   /** The last reason librdkafka gave for leaving the group (max poll interval exceeded...). */
   private leaveReason: string | undefined;
   private readonly tracker = { acked: (t: PartitionOffsets, settled: number) => this.acked(t, settled) };
+  /** Since when the consumer has had no partition (joined, or all revoked), and when it next says so. */
+  private waiting: { since: number; noticeAt: number; groupId: unknown } | undefined;
 
   constructor(private readonly setup: ConsumerSetup<V, K>) {
     const { topic, options, log, stats, seen } = setup;
@@ -310,7 +312,8 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     this.timer = setInterval(() => this.tick(), options.commitIntervalMs);
     this.timer.unref();
     this.ready = true;
-    log.debug({ groupId, exactlyOnce: this.transactions !== undefined }, 'consumer subscribed');
+    this.waiting = { since: Date.now(), noticeAt: 5_000, groupId };
+    log.info({ groupId, exactlyOnce: this.transactions !== undefined }, 'joining group');
   }
 
   /**
@@ -439,10 +442,31 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   }
 
   private tick(): void {
-    if (this.stopped || this.barrier) return;
+    if (this.stopped) return;
+    this.noteWaiting();
+    if (this.barrier) return;
     if (this.transactions) void this.transactions.commit(this.setup.options.drainTimeoutMs).catch((error: unknown) => this.fail(error));
     // One periodic commit at a time: a commit still waiting for its result covers this tick too.
     else if (this.committer && !this.committer.busy) void this.committer.commit(this.partitions.values()).catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * While the consumer has no partition (a restarted worker waiting for the group to rebalance,
+   * or more workers than partitions), one info line after 5 s, then after 10, 20, 40 s... and
+   * at most every 5 minutes: said while it matters, not every tick.
+   */
+  private noteWaiting(): void {
+    const w = this.waiting;
+    if (w === undefined) return;
+    if (this.partitions.size > 0) {
+      w.since = Date.now();
+      w.noticeAt = 5_000;
+      return;
+    }
+    const waitingMs = Date.now() - w.since;
+    if (waitingMs < w.noticeAt) return;
+    w.noticeAt = Math.min(waitingMs * 2, waitingMs + 300_000);
+    this.setup.log.info({ groupId: w.groupId, waitingMs }, 'waiting for assignment');
   }
 
   /** @internal TransactionHost */
