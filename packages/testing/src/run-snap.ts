@@ -71,7 +71,7 @@ export async function runSnap<O = unknown, I = unknown>(
   const owned = clock !== undefined && !clock.installed;
   clock?.install();
   try {
-    const running = registry.stream({ handleSignals: false, progress: false, ...(signal ? { signal } : {}) });
+    const running = registry.stream({ handleSignals: false, progress: false, progressIntervalMs: false, ...(signal ? { signal } : {}) });
     if (clock) {
       let settled = false;
       running.then(() => { settled = true; }, () => { settled = true; });
