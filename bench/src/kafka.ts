@@ -27,7 +27,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Confluent from '@confluentinc/kafka-javascript';
-import kafkajs from 'kafkajs';
+import type KafkaJs from 'kafkajs';
 
 // snoopy's components log lifecycle events at info; keep the output to the figures.
 process.env.SNOOPY_LOG_LEVEL ??= 'warn';
@@ -43,7 +43,11 @@ if (!('withResolvers' in Promise)) {
     },
   });
 }
-const plt = await import('@platformatic/kafka');
+// A pipeline worker (processes mode) loads only its own client's library, as a user's program
+// would; the other modes load all of them.
+const workerOf = process.argv[2] === 'pipeline-worker' ? process.argv[3] : undefined;
+const kafkajs: typeof KafkaJs = workerOf === undefined || workerOf === 'kafkajs' ? (await import('kafkajs')).default : (undefined as never);
+const plt: typeof import('@platformatic/kafka') = workerOf === undefined || workerOf === 'platformatic' ? await import('@platformatic/kafka') : (undefined as never);
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 3);
@@ -987,24 +991,30 @@ async function rebalanceBench(): Promise<void> {
 // runs as its own worker process, as users run them, one at a time, rounds interleaved (the order
 // rotates). Measured: wall time from spawning the process to its exit after the N-th output was
 // acknowledged (module loading, connecting and joining the group included), and the worker's
-// peak RSS. Every worker loads this same file (all clients' libraries), so the start-up cost is
-// the same for all.
+// peak RSS. Every worker runs this same file but imports only its own client's library (and
+// the Confluent binding, which the bench's helpers use), as a user's worker would.
 
-async function clientsFor(brokers: string): Promise<Client[]> {
-  const makers: Array<(brokers: string) => Client> = [raw, rawFlush, kjs, plat];
-  const snoopyClient = await loadSnoopy();
-  if (snoopyClient) makers.push(snoopyClient);
-  const wanted = process.env.BENCH_CLIENTS?.split(',');
+async function clientsFor(brokers: string, only?: string): Promise<Client[]> {
+  const byName: Record<string, (brokers: string) => Client> = { raw, 'raw-flush': rawFlush, kafkajs: kjs, platformatic: plat };
+  const makers = only === undefined ? Object.values(byName) : only in byName ? [byName[only]!] : [];
+  if (only === undefined || only === 'snoopy') {
+    const snoopyClient = await loadSnoopy();
+    if (snoopyClient) makers.push(snoopyClient);
+  }
+  const wanted = only === undefined ? process.env.BENCH_CLIENTS?.split(',') : undefined;
   return makers.map((make) => make(brokers)).filter((c) => !wanted || wanted.includes(c.name));
 }
 
 /** The child: `kafka.js pipeline-worker <client> <brokers> <input> <output> <n>`. */
 async function pipelineWorker(): Promise<void> {
   const [name, brokers, input, output, n] = process.argv.slice(3) as [string, string, string, string, string];
-  const client = (await clientsFor(brokers)).find((c) => c.name === name);
+  const client = (await clientsFor(brokers, name)).find((c) => c.name === name);
   if (!client) throw new Error(`no client ${name}`);
+  // performance.now() counts from the process's start: `loadMs` is module loading and start-up.
+  const loadMs = performance.now();
   const r = await client.pipeline(input, output, Number(n));
-  console.log(JSON.stringify({ ...r, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  const closedMs = performance.now();
+  console.log(JSON.stringify({ ...r, loadMs, closeMs: closedMs - loadMs - r.ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
 async function processesBench(): Promise<void> {
@@ -1037,11 +1047,14 @@ async function processesBench(): Promise<void> {
         const held = await countMessages(brokers, out);
         if (held < N) throw new Error(`${name} worker: ${out} holds ${held} of ${N} messages`);
         const line = stdout.trim().split('\n').find((l) => l.startsWith('{'));
-        const rss = line ? (JSON.parse(line) as { maxRssMb: number }).maxRssMb : NaN;
+        const w = line ? (JSON.parse(line) as Result & { maxRssMb: number; loadMs: number; closeMs: number }) : undefined;
+        const rss = w?.maxRssMb ?? NaN;
         const rate = (N / wall) * 1000;
         if (!figures.has(name)) figures.set(name, []);
         figures.get(name)!.push({ rate, rss });
-        console.log(`  round ${round + 1} ${name.padEnd(12)} ${fmt(rate).padStart(9)} msg/s  (${fmt(wall)} ms from spawn to exit; peak RSS ${fmt(rss)} MB)`);
+        // Where the wall time went: loading, connecting until the first message, the run after it, closing.
+        const parts = w ? `; load ${fmt(w.loadMs)}, to 1st msg ${fmt(w.startupMs)}, then ${fmt(w.steady)} msg/s, close ${fmt(w.closeMs)} ms` : '';
+        console.log(`  round ${round + 1} ${name.padEnd(12)} ${fmt(rate).padStart(9)} msg/s  (${fmt(wall)} ms from spawn to exit; peak RSS ${fmt(rss)} MB${parts})`);
       }
     }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
