@@ -136,6 +136,30 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     }
   }
 
+  /**
+   * Messages after the last one handed out, summed over the partitions held (cached high
+   * watermarks: no broker request). Undefined when no held partition has a known position.
+   */
+  lag(): number | undefined {
+    const native = this.native;
+    if (native === undefined || !this.ready) return undefined;
+    let lag: number | undefined;
+    for (const tracker of this.partitions.values()) {
+      if (tracker.retired) continue;
+      const next = tracker.last >= 0 ? tracker.last + 1 : tracker.committed;
+      if (next === undefined) continue;
+      let high: number;
+      try {
+        high = native.getWatermarkOffsets(tracker.topic, tracker.partition).highOffset;
+      } catch {
+        continue; // librdkafka has not seen a fetch response for it yet: unknown, not zero
+      }
+      if (typeof high !== 'number' || high < 0) continue;
+      lag = (lag ?? 0) + Math.max(0, high - next);
+    }
+    return lag;
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -1,4 +1,4 @@
-import { ClosedError, OptionsError, ack, deliver, describe, describeValue, flush, rootLogger, type Completion, type Logger, type MessageMeta } from '@snoopy/core';
+import { ClosedError, OptionsError, ack, deliver, describe, describeValue, flush, progress, rootLogger, type Completion, type Logger, type MessageMeta, type ProgressReport } from '@snoopy/core';
 import { randomUUID } from 'node:crypto';
 import { createTopic, type CreateTopicOptions } from './admin.js';
 import { checkConfig, processConf, producerSettings, type KafkaConfig } from './conf.js';
@@ -44,6 +44,8 @@ export interface Topic<V = unknown, K = string> extends AsyncIterable<KafkaMessa
   [Symbol.asyncIterator](): AsyncIterator<KafkaMessage<V, K>>;
   [ack](item: unknown): void;
   [describe](item: unknown): MessageMeta;
+  /** The consumer group's lag over this process's assigned partitions, for core's progress lines. */
+  [progress](): ProgressReport | undefined;
   [deliver](input: TopicInput<V, K>, completion: Completion): void | Promise<void>;
   [flush](): Promise<void>;
 }
@@ -128,6 +130,20 @@ class TopicCore<V, K> {
     }
     return this.producerInstance;
   };
+
+  /**
+   * Lag over the partitions this process's consumers hold: the broker's high watermark (as
+   * librdkafka last saw it, no request) minus the next offset to hand out. Undefined until a
+   * consumer has a partition with a known position.
+   */
+  progress(): ProgressReport | undefined {
+    let lag: number | undefined;
+    for (const consumer of this.consumers) {
+      const l = consumer.lag();
+      if (l !== undefined) lag = (lag ?? 0) + l;
+    }
+    return lag === undefined ? undefined : { lag };
+  }
 
   private encode(value: V, key: K | null | undefined): [Buffer | null, Buffer | null] {
     const v = value === null ? null : this.options.codec.encode(value);
@@ -257,6 +273,7 @@ function makeTopic<V, K>(name: string, config?: KafkaConfig, options?: TopicOpti
     [Symbol.asyncIterator]: method(() => core.iterate()),
     [ack]: method(acknowledge),
     [describe]: method((item: unknown) => core.describe(item)),
+    [progress]: method(() => core.progress()),
     [deliver]: method((input: TopicInput<V, K>, completion: Completion) => core.deliver(input, completion)),
     [flush]: method(() => core.flush()),
   });
