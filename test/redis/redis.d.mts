@@ -1,13 +1,6 @@
 // Types for redis.mjs (plain JavaScript so that it runs without a build).
-export interface Redis extends AsyncDisposable {
-  /** `redis://127.0.0.1:<port>` */
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  readonly dir: string;
-  readonly pid: number;
-  logTail(lines?: number): string;
-  /** SIGTERM (SIGKILL after 10 s), then removes the temp folder. Idempotent. */
-  stop(): Promise<void>;
-}
-export function startRedis(options?: { readonly timeoutMs?: number; readonly keepDir?: boolean }): Promise<Redis>;
+import type { LocalServer, StartOptions } from '../services/common.mjs';
+
+/** `url` is `redis://127.0.0.1:<port>`; `stop()` sends SIGTERM (SIGKILL after 10 s). */
+export type Redis = LocalServer;
+export function startRedis(options?: StartOptions): Promise<Redis>;
