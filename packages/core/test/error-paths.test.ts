@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe as suite, expect, it } from 'vitest';
+import { within } from './within.js';
 import {
   ack,
   deliver,
@@ -19,18 +20,6 @@ import {
 const quiet = pino({ level: 'silent' });
 const opts = { handleSignals: false, logger: quiet, progress: false } as const;
 
-/** Rejects with `what` when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Polls `condition` until it holds, failing with `what` after `ms`. */
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {

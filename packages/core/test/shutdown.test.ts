@@ -9,22 +9,11 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from '@snoopy/core';
 import { buildCore, childEnv, fixturesDir } from './fixtures/build.js';
+import { within } from './within.js';
 
 const app = join(fixturesDir, 'shutdown/app.mjs');
 const silent = pino({ level: 'silent' });
 
-/** Rejects with `what` when `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface AppEvent {
   event: 'started' | 'stopping' | 'done' | 'source-finally' | 'sink-closed' | 'summary';
