@@ -1,10 +1,11 @@
-import avro from 'avsc';
+import type * as avro from 'avsc';
 import { describeValue } from '@snoopy/core';
 import type { Codec } from './codec.js';
 import { CodecError, previewBytes } from './errors.js';
 import { asBuffer } from './internal/bytes.js';
 import { createType, loadSchema, typeLabel } from './internal/avro-schema.js';
-import { AvscTap, type Reader } from './internal/tap.js';
+import { loadAvsc } from './internal/avsc.js';
+import { avscTap, type Reader, type TapConstructor } from './internal/tap.js';
 import { resolveAvroCodecOptions, type AvroCodecOptions, type AvroSchema, type ResolvedAvroCodecOptions } from './options.js';
 import type { SchemaRegistry } from './schema-registry.js';
 
@@ -45,6 +46,8 @@ export class AvroCodec<T = unknown> implements Codec<T> {
   readonly #reader: avro.Type;
   readonly #resolver: avro.Resolver | undefined;
   readonly #registry: SchemaRegistry | undefined;
+  /** avsc's read cursor, for the registry-framed decode. */
+  readonly #Tap: TapConstructor = avscTap();
   #id = -1;
   /** Reads bodies written with `schema` (the registry's `#id`) as the reader schema. */
   #ownRead: Reader;
@@ -212,7 +215,7 @@ export class AvroCodec<T = unknown> implements Codec<T> {
       if (writer.error) throw writer.error;
       read = (writer.resolver ?? this.#reader) as unknown as Reader;
     }
-    const tap = new AvscTap(buffer, HEADER);
+    const tap = new this.#Tap(buffer, HEADER);
     let value: unknown;
     try {
       value = read._read(tap);
@@ -288,8 +291,9 @@ export class AvroCodec<T = unknown> implements Codec<T> {
 }
 
 function describeType(type: avro.Type): string {
-  if (avro.Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return `a Date (${type.typeName.slice(8)})`;
-  if (avro.Type.isType(type, 'logical:decimal')) return 'a decimal string';
-  if (avro.Type.isType(type, 'union')) return `one of ${(type as avro.types.UnwrappedUnionType).types.map(describeType).join(' | ')}`;
+  const { Type } = loadAvsc();
+  if (Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return `a Date (${type.typeName.slice(8)})`;
+  if (Type.isType(type, 'logical:decimal')) return 'a decimal string';
+  if (Type.isType(type, 'union')) return `one of ${(type as avro.types.UnwrappedUnionType).types.map(describeType).join(' | ')}`;
   return type.name ? `${type.typeName} ${type.name}` : type.typeName;
 }

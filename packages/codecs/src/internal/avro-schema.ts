@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
-import avro from 'avsc';
+import type * as avro from 'avsc';
 import { describeValue } from '@snoopy/core';
 import { CodecError } from '../errors.js';
 import type { AvroSchema } from '../options.js';
-import { DecimalType, TimestampMicrosType, TimestampMillisType } from './logical-types.js';
-import { SafeIntType } from './int-type.js';
-import { SafeLongType } from './long-type.js';
-import { SafeMapType } from './map-type.js';
-
-const logicalTypes = {
-  'timestamp-millis': TimestampMillisType,
-  'timestamp-micros': TimestampMicrosType,
-  decimal: DecimalType,
-} as const;
+import { loadAvsc } from './avsc.js';
+import { logicalTypes } from './logical-types.js';
+import { safeIntType } from './int-type.js';
+import { safeLongType } from './long-type.js';
+import { safeMapType } from './map-type.js';
 
 /** The schema as a parsed JSON value, from an object, JSON text or an `.avsc` path. */
 export function loadSchema(codec: string, input: AvroSchema): unknown {
@@ -47,7 +42,7 @@ function plainValues(type: avro.Type, seen: Set<avro.Type>): void {
   if (seen.has(type)) return;
   seen.add(type);
   const t = type as avro.Type & Record<string, unknown>;
-  if (avro.Type.isType(type, 'logical')) return plainValues((type as avro.types.LogicalType).underlyingType, seen);
+  if (loadAvsc().Type.isType(type, 'logical')) return plainValues((type as avro.types.LogicalType).underlyingType, seen);
   switch (type.typeName) {
     case 'record':
       (t.recordConstructor as { prototype: object }).prototype = Object.prototype;
@@ -80,12 +75,15 @@ function plainValues(type: avro.Type, seen: Set<avro.Type>): void {
  * values (maps keep a `__proto__` key).
  */
 export function createType(codec: string, schema: unknown): avro.Type {
-  const long = new SafeLongType();
-  const int = new SafeIntType();
+  const { Type } = loadAvsc();
+  const logical = logicalTypes();
+  const long = new (safeLongType())();
+  const int = new (safeIntType())();
+  const SafeMapType = safeMapType();
   let type: avro.Type;
   try {
-    type = avro.Type.forSchema(schema as avro.Schema, {
-      logicalTypes: logicalTypes as never,
+    type = Type.forSchema(schema as avro.Schema, {
+      logicalTypes: logical as never,
       omitRecordMethods: true,
       wrapUnions: 'auto',
       typeHook: (s, opts) => {
@@ -94,7 +92,7 @@ export function createType(codec: string, schema: unknown): avro.Type {
         if (s !== null && typeof s === 'object') {
           const { type, logicalType } = s as { type?: unknown; logicalType?: unknown };
           // A logical type snoopy implements gets its own underlying type; any other is its underlying type.
-          const handled = typeof logicalType === 'string' && logicalType in logicalTypes;
+          const handled = typeof logicalType === 'string' && logicalType in logical;
           if (type === 'long' && !handled) return long;
           if (type === 'int' && !handled) return int;
           if (type === 'map') return new SafeMapType(s as never, opts);

@@ -1,5 +1,6 @@
-import avro from 'avsc';
-import { SafeLongType } from './long-type.js';
+import type * as avro from 'avsc';
+import { loadAvsc } from './avsc.js';
+import { safeLongType } from './long-type.js';
 
 type AnyType = avro.Type;
 
@@ -19,51 +20,7 @@ function microsToMillis(value: number | bigint): number {
 
 /** Gives a timestamp the exact `long` of snoopy (avsc's own rounds beyond ±2^52). */
 function useSafeLong(type: avro.types.LogicalType): void {
-  (type as unknown as { _underlyingType: AnyType })._underlyingType = new SafeLongType();
-}
-
-/** `timestamp-millis` on a `long`: a `Date`. */
-export class TimestampMillisType extends avro.types.LogicalType {
-  constructor(schema: avro.Schema, opts?: unknown) {
-    super(schema, opts);
-    useSafeLong(this);
-  }
-
-  protected override _fromValue(value: number | bigint): Date {
-    return toDate(Number(value));
-  }
-
-  protected override _toValue(value: unknown): number | undefined {
-    return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : undefined;
-  }
-
-  protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
-    if (avro.Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return (value) => value;
-    if (avro.Type.isType(type, 'long', 'int')) return (value) => this._fromValue(value as number | bigint);
-    return undefined;
-  }
-}
-
-/** `timestamp-micros` on a `long`: a `Date`, so to the millisecond (finer digits are floored on decode). */
-export class TimestampMicrosType extends avro.types.LogicalType {
-  constructor(schema: avro.Schema, opts?: unknown) {
-    super(schema, opts);
-    useSafeLong(this);
-  }
-
-  protected override _fromValue(value: number | bigint): Date {
-    return toDate(microsToMillis(value));
-  }
-
-  protected override _toValue(value: unknown): bigint | undefined {
-    return value instanceof Date && !Number.isNaN(value.getTime()) ? BigInt(value.getTime()) * 1000n : undefined;
-  }
-
-  protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
-    if (avro.Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return (value) => value;
-    if (avro.Type.isType(type, 'long', 'int')) return (value) => this._fromValue(value as number | bigint);
-    return undefined;
-  }
+  (type as unknown as { _underlyingType: AnyType })._underlyingType = new (safeLongType())();
 }
 
 const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
@@ -90,52 +47,110 @@ function fromTwosComplement(bytes: Buffer): bigint {
   return BigInt.asIntN(bytes.length * 8, unsigned);
 }
 
-/**
- * `decimal` on `bytes` or `fixed`: a string of the exact value with exactly `scale` fraction
- * digits (`"-12.30"` for scale 2). Encoding takes such a string with at most `scale` fraction
- * digits and at most `precision` digits in all; anything else would lose digits and is an error.
- */
-export class DecimalType extends avro.types.LogicalType {
-  readonly precision: number;
-  readonly scale: number;
-  readonly #size: number | undefined;
+/** The logical types snoopy implements, by `logicalType` name, as avsc's `logicalTypes` option takes them. */
+export type LogicalTypes = Readonly<Record<'timestamp-millis' | 'timestamp-micros' | 'decimal', new (schema: never, opts?: unknown) => avro.types.LogicalType>>;
 
-  constructor(schema: Record<string, unknown>, opts?: unknown) {
-    super(schema as never, opts);
-    const precision = schema.precision;
-    const scale = schema.scale ?? 0;
-    if (typeof precision !== 'number' || !Number.isInteger(precision) || precision < 1) throw new Error('invalid decimal precision');
-    if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > precision) throw new Error('invalid decimal scale');
-    const underlying = this.underlyingType as AnyType & { size?: number };
-    if (!avro.Type.isType(underlying, 'bytes', 'fixed')) throw new Error('decimal must be bytes or fixed');
-    this.precision = precision;
-    this.scale = scale;
-    this.#size = avro.Type.isType(underlying, 'fixed') ? underlying.size : undefined;
+let logical: LogicalTypes | undefined;
+
+/** snoopy's logical types, made on first use (they extend avsc's classes, which load with it). */
+export function logicalTypes(): LogicalTypes {
+  if (logical) return logical;
+  const { Type, types } = loadAvsc();
+
+  /** `timestamp-millis` on a `long`: a `Date`. */
+  class TimestampMillisType extends types.LogicalType {
+    constructor(schema: avro.Schema, opts?: unknown) {
+      super(schema, opts);
+      useSafeLong(this);
+    }
+
+    protected override _fromValue(value: number | bigint): Date {
+      return toDate(Number(value));
+    }
+
+    protected override _toValue(value: unknown): number | undefined {
+      return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : undefined;
+    }
+
+    protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
+      if (Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return (value) => value;
+      if (Type.isType(type, 'long', 'int')) return (value) => this._fromValue(value as number | bigint);
+      return undefined;
+    }
   }
 
-  protected override _fromValue(bytes: Buffer): string {
-    const unscaled = fromTwosComplement(bytes);
-    const negative = unscaled < 0n;
-    const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
-    const whole = digits.slice(0, digits.length - this.scale);
-    const fraction = digits.slice(digits.length - this.scale);
-    return `${negative ? '-' : ''}${whole}${this.scale ? `.${fraction}` : ''}`;
+  /** `timestamp-micros` on a `long`: a `Date`, so to the millisecond (finer digits are floored on decode). */
+  class TimestampMicrosType extends types.LogicalType {
+    constructor(schema: avro.Schema, opts?: unknown) {
+      super(schema, opts);
+      useSafeLong(this);
+    }
+
+    protected override _fromValue(value: number | bigint): Date {
+      return toDate(microsToMillis(value));
+    }
+
+    protected override _toValue(value: unknown): bigint | undefined {
+      return value instanceof Date && !Number.isNaN(value.getTime()) ? BigInt(value.getTime()) * 1000n : undefined;
+    }
+
+    protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
+      if (Type.isType(type, 'logical:timestamp-millis', 'logical:timestamp-micros')) return (value) => value;
+      if (Type.isType(type, 'long', 'int')) return (value) => this._fromValue(value as number | bigint);
+      return undefined;
+    }
   }
 
-  protected override _toValue(value: unknown): Buffer | undefined {
-    if (typeof value !== 'string') return undefined;
-    const match = DECIMAL.exec(value);
-    if (!match) return undefined;
-    const [, sign, whole = '', fraction = ''] = match;
-    if (fraction.length > this.scale) return undefined;
-    const digits = (whole + fraction.padEnd(this.scale, '0')).replace(/^0+(?=\d)/, '');
-    if (digits.length > this.precision) return undefined;
-    const unscaled = BigInt(digits) * (sign === '-' ? -1n : 1n);
-    return toTwosComplement(unscaled, this.#size);
+  /**
+   * `decimal` on `bytes` or `fixed`: a string of the exact value with exactly `scale` fraction
+   * digits (`"-12.30"` for scale 2). Encoding takes such a string with at most `scale` fraction
+   * digits and at most `precision` digits in all; anything else would lose digits and is an error.
+   */
+  class DecimalType extends types.LogicalType {
+    readonly precision: number;
+    readonly scale: number;
+    readonly #size: number | undefined;
+
+    constructor(schema: Record<string, unknown>, opts?: unknown) {
+      super(schema as never, opts);
+      const precision = schema.precision;
+      const scale = schema.scale ?? 0;
+      if (typeof precision !== 'number' || !Number.isInteger(precision) || precision < 1) throw new Error('invalid decimal precision');
+      if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 0 || scale > precision) throw new Error('invalid decimal scale');
+      const underlying = this.underlyingType as AnyType & { size?: number };
+      if (!Type.isType(underlying, 'bytes', 'fixed')) throw new Error('decimal must be bytes or fixed');
+      this.precision = precision;
+      this.scale = scale;
+      this.#size = Type.isType(underlying, 'fixed') ? underlying.size : undefined;
+    }
+
+    protected override _fromValue(bytes: Buffer): string {
+      const unscaled = fromTwosComplement(bytes);
+      const negative = unscaled < 0n;
+      const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
+      const whole = digits.slice(0, digits.length - this.scale);
+      const fraction = digits.slice(digits.length - this.scale);
+      return `${negative ? '-' : ''}${whole}${this.scale ? `.${fraction}` : ''}`;
+    }
+
+    protected override _toValue(value: unknown): Buffer | undefined {
+      if (typeof value !== 'string') return undefined;
+      const match = DECIMAL.exec(value);
+      if (!match) return undefined;
+      const [, sign, whole = '', fraction = ''] = match;
+      if (fraction.length > this.scale) return undefined;
+      const digits = (whole + fraction.padEnd(this.scale, '0')).replace(/^0+(?=\d)/, '');
+      if (digits.length > this.precision) return undefined;
+      const unscaled = BigInt(digits) * (sign === '-' ? -1n : 1n);
+      return toTwosComplement(unscaled, this.#size);
+    }
+
+    protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
+      if (type instanceof DecimalType && type.scale === this.scale && type.precision <= this.precision) return (value) => value;
+      return undefined;
+    }
   }
 
-  protected override _resolve(type: AnyType): ((value: unknown) => unknown) | undefined {
-    if (type instanceof DecimalType && type.scale === this.scale && type.precision <= this.precision) return (value) => value;
-    return undefined;
-  }
+  logical = { 'timestamp-millis': TimestampMillisType, 'timestamp-micros': TimestampMicrosType, decimal: DecimalType };
+  return logical;
 }

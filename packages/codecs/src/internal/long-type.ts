@@ -1,4 +1,5 @@
-import avro from 'avsc';
+import type * as avro from 'avsc';
+import { loadAvsc } from './avsc.js';
 
 /** The parts of avsc's internal Tap (its read/write cursor over a buffer) this type uses. */
 interface Tap {
@@ -45,46 +46,53 @@ function writeBigLong(tap: Tap, value: bigint): void {
   buf[tap.pos++] = Number(zigzag);
 }
 
+let safeLong: (new () => avro.types.LongType) | undefined;
+
 /**
  * Avro `long` that never throws for precision: values within ±(2^53 - 1) decode to `number` (the
  * fast path, same as avsc's own), values beyond to `bigint`. Encoding takes either.
  */
-export class SafeLongType extends avro.types.LongType {
-  _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: unknown) => void): boolean {
-    const ok = typeof value === 'number'
-      ? Number.isSafeInteger(value)
-      : typeof value === 'bigint' && value >= MIN && value <= MAX;
-    if (!ok && hook) hook(value, this);
-    return ok;
-  }
-
-  _read(tap: Tap): number | bigint {
-    const start = tap.pos;
-    const n = tap.readLong();
-    // avsc's readLong is exact only while the zig-zag value is below 2^53, that is for
-    // -2^52 <= n < 2^52; beyond, its float arithmetic rounds (and even flips the sign of
-    // -(2^52 + 1)). Those values are read again exactly.
-    if (n >= -TWO_52 && n < TWO_52) return n;
-    tap.pos = start;
-    const big = readBigLong(tap);
-    return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
-  }
-
-  _write(tap: Tap, value: unknown): void {
-    // avsc's writeLong has the same float limit as its readLong: exact for -2^52 <= n < 2^52.
-    if (typeof value === 'number' && Number.isSafeInteger(value)) {
-      if (value >= -TWO_52 && value < TWO_52) tap.writeLong(value);
-      else writeBigLong(tap, BigInt(value));
-    } else if (typeof value === 'bigint' && value >= MIN && value <= MAX) {
-      if (value >= -TWO_52_BIG && value < TWO_52_BIG) tap.writeLong(Number(value));
-      else writeBigLong(tap, value);
-    } else {
-      throw new Error(`invalid "long": ${typeof value === 'bigint' ? `${value}n` : String(value)}`);
+export function safeLongType(): new () => avro.types.LongType {
+  if (safeLong) return safeLong;
+  const { Type, types } = loadAvsc();
+  safeLong = class SafeLongType extends types.LongType {
+    _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: unknown) => void): boolean {
+      const ok = typeof value === 'number'
+        ? Number.isSafeInteger(value)
+        : typeof value === 'bigint' && value >= MIN && value <= MAX;
+      if (!ok && hook) hook(value, this);
+      return ok;
     }
-  }
 
-  _update(resolver: Resolver, type: avro.Type & { _read: (tap: Tap) => unknown }): void {
-    if (avro.Type.isType(type, 'int')) resolver._read = type._read;
-    else if (avro.Type.isType(type, 'long', 'abstract:long')) resolver._read = (tap) => this._read(tap);
-  }
+    _read(tap: Tap): number | bigint {
+      const start = tap.pos;
+      const n = tap.readLong();
+      // avsc's readLong is exact only while the zig-zag value is below 2^53, that is for
+      // -2^52 <= n < 2^52; beyond, its float arithmetic rounds (and even flips the sign of
+      // -(2^52 + 1)). Those values are read again exactly.
+      if (n >= -TWO_52 && n < TWO_52) return n;
+      tap.pos = start;
+      const big = readBigLong(tap);
+      return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+    }
+
+    _write(tap: Tap, value: unknown): void {
+      // avsc's writeLong has the same float limit as its readLong: exact for -2^52 <= n < 2^52.
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        if (value >= -TWO_52 && value < TWO_52) tap.writeLong(value);
+        else writeBigLong(tap, BigInt(value));
+      } else if (typeof value === 'bigint' && value >= MIN && value <= MAX) {
+        if (value >= -TWO_52_BIG && value < TWO_52_BIG) tap.writeLong(Number(value));
+        else writeBigLong(tap, value);
+      } else {
+        throw new Error(`invalid "long": ${typeof value === 'bigint' ? `${value}n` : String(value)}`);
+      }
+    }
+
+    _update(resolver: Resolver, type: avro.Type & { _read: (tap: Tap) => unknown }): void {
+      if (Type.isType(type, 'int')) resolver._read = type._read;
+      else if (Type.isType(type, 'long', 'abstract:long')) resolver._read = (tap) => this._read(tap);
+    }
+  };
+  return safeLong;
 }

@@ -17,5 +17,12 @@ export interface Reader {
 
 const require = createRequire(import.meta.url);
 
-/** avsc's Tap constructor: `new AvscTap(buffer, offset)`. */
-export const AvscTap = (require('avsc/lib/utils.js') as { Tap: new (buf: Buffer, pos?: number) => Tap }).Tap;
+export type TapConstructor = new (buf: Buffer, pos?: number) => Tap;
+
+let tap: TapConstructor | undefined;
+
+/** avsc's Tap constructor (`new (avscTap())(buffer, offset)`), loaded with avsc on first use. */
+export function avscTap(): TapConstructor {
+  tap ??= (require('avsc/lib/utils.js') as { Tap: TapConstructor }).Tap;
+  return tap;
+}
