@@ -1,8 +1,23 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger, pino as Pino } from 'pino';
 import { OptionsError, describeValue } from './errors.js';
 import { writeAbove } from './internal/terminal.js';
 
 export type { Logger };
+
+const require = createRequire(import.meta.url);
+
+let pinoModule: typeof Pino | undefined;
+
+/**
+ * pino, loaded when the default logger is first made rather than when `@snoopy/core` is imported:
+ * its ~20 modules cost ~50 ms of start-up, which a program that gives its own logger, or that
+ * only imports a package, need not pay. pino is CommonJS, so a synchronous `require`.
+ */
+function loadPino(): typeof Pino {
+  pinoModule ??= (require('pino') as { pino: typeof Pino }).pino;
+  return pinoModule;
+}
 
 /** The levels `SNOOPY_LOG_LEVEL` accepts, most severe first. */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,6 +91,7 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const level = logLevelFromEnv(env);
   const format = logFormatFromEnv(env);
   // JSON on a terminal (SNOOPY_LOG_FORMAT=json) goes above the bars too; elsewhere pino's own fast destination.
+  const pino = loadPino();
   const json = process.stderr.isTTY === true ? { write: (line: string) => writeAbove(process.stderr, line) } : pino.destination(2);
   return pino({ name: 'snoopy', level }, format === 'pretty' ? prettyDestination(process.stderr) : json);
 }
