@@ -96,24 +96,33 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   return pino({ name: 'snoopy', level }, format === 'pretty' ? prettyDestination(process.stderr) : json);
 }
 
+/** The real root: the one given to `setRootLogger`, or the default once something needs it. */
 let root: Logger | undefined;
 
 function currentRoot(): Logger {
-  root ??= createLogger();
+  if (root === undefined) {
+    root = createLogger();
+    repointAll(); // followers waiting for the default move onto it
+  }
   return root;
 }
 
 const follows = Symbol('snoopy.logger.follows');
 
+interface FollowerState {
+  readonly bindings: Record<string, unknown>;
+  readonly options: Record<string, unknown>;
+}
+
 interface Follower {
-  readonly [follows]: { readonly bindings: Record<string, unknown>; readonly options: Record<string, unknown> };
+  readonly [follows]: FollowerState;
 }
 
 /** Every follower alive, to move onto a new root; dropped when collected. */
 const followers = new Set<WeakRef<Logger & Follower>>();
 const forget = new FinalizationRegistry<WeakRef<Logger & Follower>>((ref) => followers.delete(ref));
 
-function realFor(f: Follower[typeof follows]): Logger {
+function realFor(f: FollowerState): Logger {
   const base = currentRoot();
   return Object.keys(f.bindings).length === 0 && Object.keys(f.options).length === 0 ? base : base.child(f.bindings, f.options);
 }
@@ -123,22 +132,103 @@ function realFor(f: Follower[typeof follows]): Logger {
  * own children are), moved onto a new real logger by `setRootLogger`, so a component made before
  * the logger was given logs through it, at the cost of pino's own call. `child()` merges bindings
  * into one object, so a key bound twice (`component`) appears once per line, the innermost value.
+ *
+ * Until the default logger is needed, a follower waits for it (pino is not loaded): a call at a
+ * level below `SNOOPY_LOG_LEVEL` (or the child's `level`) does nothing, `isLevelEnabled` and `level`
+ * answer from the level; a line to write, or anything else asked of the logger, makes the default
+ * logger and moves every follower onto it. A worker that never logs never loads pino.
  */
 const methods = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
+const levelValues: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/** Stands in for the real logger under a waiting follower: whatever is looked up on it makes the default and asks that. */
+const waiting: object = new Proxy(Object.create(null) as object, {
+  get: (_target, key, receiver: object) => {
+    awake(receiver);
+    return Reflect.get(receiver, key);
+  },
+  set: (_target, key, value, receiver: object) => {
+    awake(receiver);
+    return Reflect.set(receiver, key, value);
+  },
+  has: (_target, key) => key in currentRoot(),
+});
+
+/** Makes the default logger (moving every follower onto it) and makes sure `receiver` no longer waits. */
+function awake(receiver: object): void {
+  currentRoot();
+  if (Object.getPrototypeOf(receiver) === waiting) point(receiver as Logger & Follower, (receiver as Logger & Follower)[follows]);
+}
+
+/** The options a waiting follower can honour without pino: none, or a standard `level`. */
+function canWait(options: Record<string, unknown>): boolean {
+  for (const key in options) if (key !== 'level' || typeof options.level !== 'string' || !(options.level in levelValues)) return false;
+  return true;
+}
+
+/** Points `f` at the root: a waiting stand-in while the default is not made yet (and `f` can wait), else the real logger. */
+function point(f: Logger & Follower, state: FollowerState): void {
+  if (root === undefined && canWait(state.options)) pointWaiting(f, state);
+  else pointReal(f, realFor(state));
+}
+
 /** Points `f` at `real`: its prototype, and the level methods bound to it (pino's own call, no extra lookups). */
-function point(f: Logger & Follower, real: Logger): void {
+function pointReal(f: Logger & Follower, real: Logger): void {
   Object.setPrototypeOf(f, real);
+  delete (f as { level?: unknown }).level; // the waiting stand-ins, if any
+  delete (f as { isLevelEnabled?: unknown }).isLevelEnabled;
   for (const level of methods) {
     Object.defineProperty(f, level, { value: real[level].bind(real), writable: true, configurable: true });
+  }
+}
+
+function pointWaiting(f: Logger & Follower, state: FollowerState): void {
+  // A wrong SNOOPY_LOG_LEVEL or SNOOPY_LOG_FORMAT fails here, as making the default would.
+  const level = (state.options.level as string | undefined) ?? logLevelFromEnv();
+  logFormatFromEnv();
+  const threshold = levelValues[level]!;
+  Object.setPrototypeOf(f, waiting);
+  for (const method of methods) {
+    const value = levelValues[method]!;
+    const call = (...args: unknown[]): void => {
+      if (value < threshold) return;
+      awake(f);
+      (f[method] as (...args: unknown[]) => void)(...args);
+    };
+    Object.defineProperty(f, method, { value: call, writable: true, configurable: true });
+  }
+  Object.defineProperty(f, 'isLevelEnabled', {
+    value: (asked: string): boolean => {
+      if (asked in levelValues && asked !== 'silent') return levelValues[asked]! >= threshold;
+      awake(f);
+      return f.isLevelEnabled(asked);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(f, 'level', {
+    get: () => level,
+    set: (next: string) => {
+      awake(f);
+      f.level = next;
+    },
+    configurable: true,
+  });
+}
+
+function repointAll(): void {
+  for (const ref of followers) {
+    const f = ref.deref();
+    if (f) point(f, f[follows]);
   }
 }
 
 function follower(bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
   const state = { bindings, options };
   const f = Object.create(null) as Logger & Follower;
-  point(f, realFor(state));
   Object.defineProperty(f, follows, { value: state });
+  point(f, state);
   Object.defineProperty(f, 'child', {
     value: (more: Record<string, unknown> = {}, moreOptions: Record<string, unknown> = {}) =>
       follower({ ...bindings, ...more }, { ...options, ...moreOptions }),
@@ -155,8 +245,8 @@ let rootFollower: Logger | undefined;
  * The logger every snoopy component derives its child from
  * (`rootLogger().child({ component: 'consumer', topic })`). By default pino on stderr, level from
  * `SNOOPY_LOG_LEVEL` (default `info`; a wrong level throws an `OptionsError` naming the valid
- * ones), format from `SNOOPY_LOG_FORMAT` (`pretty` on a TTY, else `json`). Children follow
- * `setRootLogger`, whenever they were made.
+ * ones), format from `SNOOPY_LOG_FORMAT` (`pretty` on a TTY, else `json`), made when the first
+ * line is written. Children follow `setRootLogger`, whenever they were made.
  */
 export function rootLogger(): Logger {
   rootFollower ??= follower({}, {}); // a wrong SNOOPY_LOG_LEVEL fails here, where the component is made
@@ -171,9 +261,11 @@ export function setRootLogger(logger: Logger | undefined): void {
   if (logger !== undefined && (logger === null || typeof logger !== 'object' || typeof (logger as { child?: unknown }).child !== 'function')) {
     throw new OptionsError(`setRootLogger: Expected \`logger\` to be a pino logger, got ${describeValue(logger)}`);
   }
-  root = logger ?? createLogger();
-  for (const ref of followers) {
-    const f = ref.deref();
-    if (f) point(f, realFor(f[follows]));
+  if (logger === undefined) {
+    // A wrong SNOOPY_LOG_LEVEL or SNOOPY_LOG_FORMAT fails here; the default itself is made when needed.
+    logLevelFromEnv();
+    logFormatFromEnv();
   }
+  root = logger;
+  repointAll();
 }

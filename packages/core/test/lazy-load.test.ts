@@ -6,14 +6,30 @@ const require = createRequire(import.meta.url);
 const pinoLoaded = (): boolean => Object.keys(require.cache).some((file) => /[\\/]pino[\\/]pino\.js$/.test(file));
 
 describe('start-up cost', () => {
-  it('importing @snoopy/core does not load pino; the first default logger does, and logs', async () => {
+  it('importing @snoopy/core, making loggers and calls below the level do not load pino; anything else asked of a logger does', async () => {
     // This file imports nothing of pino itself and runs in its own process (pool: forks).
     expect(pinoLoaded(), 'pino was loaded before the test began').toBe(false);
-    const { rootLogger } = await import('@snoopy/core');
-    expect(pinoLoaded(), 'importing @snoopy/core loaded pino').toBe(false);
-    const logger = rootLogger().child({ component: 'lazy' });
-    expect(pinoLoaded()).toBe(true);
-    expect(typeof logger.info).toBe('function');
-    expect(logger.isLevelEnabled('fatal')).toBe(true);
+    const saved = process.env.SNOOPY_LOG_LEVEL;
+    process.env.SNOOPY_LOG_LEVEL = 'silent';
+    try {
+      const { rootLogger } = await import('@snoopy/core');
+      expect(pinoLoaded(), 'importing @snoopy/core loaded pino').toBe(false);
+      const logger = rootLogger().child({ component: 'lazy' });
+      const chatty = logger.child({ snap: 's' }, { level: 'debug' });
+      logger.error('not written: the level is silent');
+      expect(logger.isLevelEnabled('fatal')).toBe(false);
+      expect(chatty.isLevelEnabled('debug')).toBe(true);
+      expect(chatty.isLevelEnabled('trace')).toBe(false);
+      expect([logger.level, chatty.level]).toEqual(['silent', 'debug']);
+      expect(pinoLoaded(), 'a logger that wrote nothing loaded pino').toBe(false);
+      // Anything else asked of a logger makes the real one, with the bindings of every child.
+      expect(chatty.bindings()).toEqual({ name: 'snoopy', component: 'lazy', snap: 's' });
+      expect(pinoLoaded()).toBe(true);
+      expect(logger.isLevelEnabled('fatal')).toBe(false);
+      expect(chatty.isLevelEnabled('debug')).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.SNOOPY_LOG_LEVEL;
+      else process.env.SNOOPY_LOG_LEVEL = saved;
+    }
   });
 });
