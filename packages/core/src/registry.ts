@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+/// <reference types="reflect-metadata" preserve="true" />
 import type { Logger } from 'pino';
 import { OptionsError, SnoopyError, describeValue } from './errors.js';
 import { rootLogger } from './logger.js';
@@ -16,6 +16,9 @@ import { Run } from './internal/run.js';
 import { callDirect } from './internal/direct-call.js';
 import type { SnapDefinition } from './internal/runner.js';
 import type { SnapDecorator, SnapFunction } from './snap-types.js';
+import { installReflectMetadata } from './internal/reflect-metadata.js';
+
+installReflectMetadata();
 
 type AnyFunction = (...args: any[]) => any;
 

@@ -33,3 +33,24 @@ describe('start-up cost', () => {
     }
   });
 });
+
+describe('reflect-metadata', () => {
+  it('importing @snoopy/core installs Reflect.getMetadata and friends without loading the polyfill; the first call loads it', async () => {
+    const polyfillLoaded = (): boolean => Object.keys(require.cache).some((file) => /[\\/]reflect-metadata[\\/]Reflect\.js$/.test(file));
+    expect(polyfillLoaded(), 'reflect-metadata was loaded before the test began').toBe(false);
+    await import('@snoopy/core');
+    const reflect = Reflect as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const key of ['decorate', 'metadata', 'defineMetadata', 'getMetadata', 'getOwnMetadata', 'hasMetadata', 'getMetadataKeys']) {
+      expect(typeof reflect[key], key).toBe('function');
+    }
+    const early = reflect.getMetadata!; // taken before the polyfill loads, as a library may
+    expect(polyfillLoaded(), 'importing @snoopy/core loaded reflect-metadata').toBe(false);
+    class Base {}
+    class Derived extends Base {}
+    reflect.decorate!([reflect.metadata!('design:paramtypes', [String, Number])], Base);
+    expect(polyfillLoaded()).toBe(true);
+    expect(reflect.getMetadata!('design:paramtypes', Derived)).toEqual([String, Number]);
+    expect(early('design:paramtypes', Base)).toEqual([String, Number]);
+    expect(reflect.getOwnMetadata!('design:paramtypes', Derived)).toBeUndefined();
+  });
+});
