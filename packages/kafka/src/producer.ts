@@ -3,6 +3,7 @@ import type { DeliveryReport, KafkaConsumer as NativeConsumer, LibrdKafkaError, 
 import type { Completion, Logger } from '@snoopy/core';
 import { bootstrapOf, splitTopicLevel, type KafkaConfig } from './conf.js';
 import { KafkaError, isTransient, nativeCodes, wrapNative, type NativeError } from './errors.js';
+import { DeliveryBatches } from './delivery-batches.js';
 import type { Delivery } from './message.js';
 
 /** Counters of one Topic's producer. */
@@ -20,6 +21,9 @@ export interface ProducerStats {
 }
 
 type Headers = Array<Record<string, string | Buffer>> | undefined;
+
+/** Messages a batch-acknowledged producer holds during a flush before its callers must wait. */
+const HOLD_WHILE_FLUSHING = 20_000;
 
 interface Held {
   topic: string;
@@ -52,6 +56,11 @@ export interface ProducerSetup {
   readonly connectTimeoutMs: number;
   readonly closeTimeoutMs: number;
   readonly transactionalId?: string | undefined;
+  /**
+   * Acknowledge by flush (`DeliveryBatches`): librdkafka reports only failures, a flush confirms
+   * the rest. For core's deferred sink, whose completions need no partition or offset.
+   */
+  readonly batchAcks?: boolean;
   readonly log: Logger;
   readonly stats: ProducerStats;
 }
@@ -64,8 +73,9 @@ function promisify(run: (cb: (err: LibrdKafkaError | null | undefined) => void) 
 
 /**
  * @internal One librdkafka producer: produce() with the completion as the opaque, delivery
- * reports settling completions, a hold queue that makes callers wait (never fail) while the local
- * queue is full or the producer is connecting or committing a transaction.
+ * reports settling completions (or, with `batchAcks`, `DeliveryBatches` settling them by flush),
+ * a hold queue that makes callers wait (never fail) while the local queue is full or the producer
+ * is connecting or committing a transaction.
  */
 export class TopicProducer {
   private native: NativeProducer | undefined;
@@ -80,6 +90,7 @@ export class TopicProducer {
   private closing: Promise<void> | undefined;
   outstanding = 0;
   private producedAtCommit = 0;
+  private batches: DeliveryBatches | undefined;
 
   /** Messages produced since the open transaction began. */
   get producedInTransaction(): number {
@@ -105,7 +116,9 @@ export class TopicProducer {
 
   private async open(): Promise<void> {
     const config = this.setup.config();
-    const settings: Record<string, unknown> = { ...config, dr_cb: true };
+    const batchAcks = this.setup.batchAcks === true && this.setup.transactionalId === undefined;
+    // Batch acknowledgement: reports for failures only, each with its payload to find its message.
+    const settings: Record<string, unknown> = batchAcks ? { ...config, dr_cb: true, dr_msg_cb: true, 'delivery.report.only.error': true } : { ...config, dr_cb: true };
     if (this.setup.transactionalId !== undefined) settings['transactional.id'] = this.setup.transactionalId;
     const [globalConf, topicConf] = splitTopicLevel(settings);
     const native = new kafka.Producer(globalConf as never, topicConf as never);
@@ -137,8 +150,9 @@ export class TopicProducer {
       native.disconnect(() => {});
       throw error;
     }
+    if (batchAcks) this.batches = new DeliveryBatches(native, this.setup.stats, this.setup.log, () => this.drain());
     this.native = native;
-    this.setup.log.debug({ transactional: this.transactional }, 'producer connected');
+    this.setup.log.debug({ transactional: this.transactional, batchAcks }, 'producer connected');
     this.drain();
   }
 
@@ -149,6 +163,11 @@ export class TopicProducer {
   }
 
   private onDelivery(err: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
+    if (this.batches) {
+      this.batches.report(err, report);
+      if (this.heldHead < this.held.length) this.drain();
+      return;
+    }
     this.outstanding--;
     const completion = report.opaque as Completion | undefined;
     const stats = this.setup.stats;
@@ -187,12 +206,17 @@ export class TopicProducer {
   ): void | Promise<void> {
     if (this.closing) throw new KafkaError('SNOOPY_KAFKA_PRODUCE', `Topic ${topic} is closing: cannot produce`);
     const native = this.native;
+    if (this.batches?.flushing && !this.paused) {
+      // Held until the flush ends, without making the caller wait unless too much is held.
+      this.held.push({ topic, partition, value, key, timestamp, headers, completion });
+      return this.held.length - this.heldHead > HOLD_WHILE_FLUSHING ? this.roomPromise() : undefined;
+    }
     if (native === undefined || this.paused || this.heldHead < this.held.length) {
       if (native === undefined) void this.connect().catch(() => {});
       return this.hold({ topic, partition, value, key, timestamp, headers, completion });
     }
     try {
-      native.produce(topic, partition, value, key, timestamp, completion, headers);
+      this.handOver(native, topic, partition, value, key, timestamp, headers, completion);
     } catch (error) {
       if ((error as NativeError).code === nativeCodes.QUEUE_FULL) {
         this.setup.stats.queueFullWaits++;
@@ -200,13 +224,38 @@ export class TopicProducer {
       }
       throw wrapNative('SNOOPY_KAFKA_PRODUCE', `Could not produce to topic ${topic}`, error, { topic });
     }
-    this.outstanding++;
+  }
+
+  /** librdkafka's produce(), and the accounting of its completion; throws what produce() throws. */
+  private handOver(
+    native: NativeProducer,
+    topic: string,
+    partition: number | null,
+    value: Buffer | null,
+    key: Buffer | null,
+    timestamp: number | null,
+    headers: Headers,
+    completion: Completion,
+  ): void {
+    const batches = this.batches;
+    if (batches !== undefined) {
+      native.produce(topic, partition, value, key, timestamp, undefined, headers);
+      batches.add(topic, key, value, completion);
+    } else {
+      native.produce(topic, partition, value, key, timestamp, completion, headers);
+      this.outstanding++;
+    }
     this.setup.stats.produced++;
   }
 
   private hold(item: Held): Promise<void> {
     this.held.push(item);
     this.scheduleDrain();
+    return this.roomPromise();
+  }
+
+  /** Resolves when the held messages were handed to librdkafka. */
+  private roomPromise(): Promise<void> {
     if (!this.room) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -226,14 +275,12 @@ export class TopicProducer {
   /** Hands held messages to librdkafka in order until the queue is full again. */
   private drain(): void {
     const native = this.native;
-    if (native === undefined || this.paused) return;
+    if (native === undefined || this.paused || this.batches?.flushing) return;
     const held = this.held;
     while (this.heldHead < held.length) {
       const h = held[this.heldHead]!;
       try {
-        native.produce(h.topic, h.partition, h.value, h.key, h.timestamp, h.completion, h.headers);
-        this.outstanding++;
-        this.setup.stats.produced++;
+        this.handOver(native, h.topic, h.partition, h.value, h.key, h.timestamp, h.headers, h.completion);
       } catch (error) {
         if ((error as NativeError).code === nativeCodes.QUEUE_FULL) {
           this.scheduleDrain();
@@ -281,17 +328,24 @@ export class TopicProducer {
     }
     const native = this.native!;
     const deadline = Date.now() + timeoutMs;
-    while (this.outstanding > 0 || this.heldHead < this.held.length) {
+    while ((this.batches?.owed ?? this.outstanding) > 0 || this.heldHead < this.held.length) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      if (!this.idle) {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        this.idle = { promise, resolve };
-      }
       const wait = Math.min(left, 1000);
-      if (native.isConnected()) native.flush(wait, () => {});
-      await Promise.race([this.idle.promise, new Promise((r) => setTimeout(r, wait).unref())]);
+      let idle: Promise<void>;
+      if (this.batches) idle = this.batches.settled(); // its own flushes confirm what it owes
+      else {
+        if (!this.idle) {
+          let resolve!: () => void;
+          const promise = new Promise<void>((r) => (resolve = r));
+          this.idle = { promise, resolve };
+        }
+        if (native.isConnected()) native.flush(wait, () => {});
+        idle = this.idle.promise;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([idle, new Promise((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
       if (this.heldHead < this.held.length) this.drain();
     }
     return true;
@@ -336,7 +390,8 @@ export class TopicProducer {
       }
       const native = this.native!;
       const flushed = await this.flush(this.setup.closeTimeoutMs);
-      if (!flushed) this.setup.log.warn({ outstanding: this.outstanding }, 'producer closed with undelivered messages');
+      if (!flushed) this.setup.log.warn({ outstanding: this.batches?.owed ?? this.outstanding }, 'producer closed with undelivered messages');
+      this.batches?.stop();
       this.failHeld(new KafkaError('SNOOPY_KAFKA_PRODUCE', 'The producer closed before the message was sent'));
       if (this.transactional && this.producedInTransaction > 0) {
         // Whatever the source did not commit together with its offsets is reprocessed after a

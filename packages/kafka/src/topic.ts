@@ -75,6 +75,8 @@ class TopicCore<V, K> {
   private readonly own: KafkaConfig;
   private merged: KafkaConfig | undefined;
   private producerInstance: TopicProducer | undefined;
+  /** The producer of core's deferred sink (`[deliver]`), acknowledged by flush; see `sinkProducer`. */
+  private batchInstance: TopicProducer | undefined;
   private readonly consumers = new Set<TopicConsumer<V, K>>();
   private readonly seen = new Set<number>();
   private closing: Promise<void> | undefined;
@@ -105,31 +107,41 @@ class TopicCore<V, K> {
   /** Process-wide settings under the Topic's own, fixed at first connect. */
   config = (): KafkaConfig => (this.merged ??= Object.freeze({ ...processConf(), ...this.own }));
 
-  producer = (): TopicProducer => {
-    if (this.producerInstance === undefined) {
-      if (this.closing) throw new ClosedError(`Topic ${this.name}`);
-      const eos = this.options.exactlyOnce;
-      let transactionalId: string | undefined;
-      if (eos) {
-        const source = (eos.source as Record<typeof CORE, TopicCore<unknown, unknown>>)[CORE];
-        const group = source.config()['group.id'];
-        transactionalId = eos.transactionalId ?? `snoopy-${String(group)}-${this.name}-${randomUUID().slice(0, 8)}`;
-      }
-      this.producerInstance = new TopicProducer({
-        config: () => ({
-          ...producerConfigDefaults,
-          ...(eos ? { 'transaction.timeout.ms': 15_000 } : {}),
-          ...producerSettings(this.config()),
-        }),
-        connectTimeoutMs: this.options.connectTimeoutMs,
-        closeTimeoutMs: this.options.drainTimeoutMs,
-        transactionalId,
-        log: this.log.child({ component: 'producer' }),
-        stats: this.stats,
-      });
+  /** The producer of awaited sends, dead letters and transactions: a delivery report per message. */
+  producer = (): TopicProducer => (this.producerInstance ??= this.newProducer(false));
+
+  /**
+   * The producer behind the Topic as a sink. At-least-once, it acknowledges by flush
+   * (`DeliveryBatches`): librdkafka reports only failures, so there is no JavaScript call per
+   * delivered message (bench/results/kafka.md, issue 15). Its completions need no partition or
+   * offset, which only per-message reports carry, so awaited sends keep `producer()`. Exactly-once
+   * sinks produce into the transaction of `producer()`.
+   */
+  sinkProducer = (): TopicProducer => (this.options.exactlyOnce ? this.producer() : (this.batchInstance ??= this.newProducer(true)));
+
+  private newProducer(batchAcks: boolean): TopicProducer {
+    if (this.closing) throw new ClosedError(`Topic ${this.name}`);
+    const eos = this.options.exactlyOnce;
+    let transactionalId: string | undefined;
+    if (eos) {
+      const source = (eos.source as Record<typeof CORE, TopicCore<unknown, unknown>>)[CORE];
+      const group = source.config()['group.id'];
+      transactionalId = eos.transactionalId ?? `snoopy-${String(group)}-${this.name}-${randomUUID().slice(0, 8)}`;
     }
-    return this.producerInstance;
-  };
+    return new TopicProducer({
+      config: () => ({
+        ...producerConfigDefaults,
+        ...(eos ? { 'transaction.timeout.ms': 15_000 } : {}),
+        ...producerSettings(this.config()),
+      }),
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      closeTimeoutMs: this.options.drainTimeoutMs,
+      transactionalId,
+      batchAcks,
+      log: this.log.child({ component: 'producer' }),
+      stats: this.stats,
+    });
+  }
 
   /**
    * Lag over the partitions this process's consumers hold: the broker's high watermark (as
@@ -163,17 +175,19 @@ class TopicCore<V, K> {
     const { codec, keyCodec } = this.options;
     const v = value === null ? null : codec.encode(value);
     const k = key === null || key === undefined ? null : keyCodec.encode(key);
-    return this.producer().produce(this.name, null, v, k, null, undefined, completion);
+    return this.sinkProducer().produce(this.name, null, v, k, null, undefined, completion);
   }
 
   call(input: TopicInput<V, K>): Promise<Delivery> {
-    const completion = new AwaitedDelivery();
     try {
-      void this.deliver(input, completion);
+      if (this.closing) throw new ClosedError(`Topic ${this.name}`);
+      const [v, k] = Array.isArray(input) && input.length === 2 ? this.encode(input[1] as V, input[0] as K) : this.encode(input as V, null);
+      const completion = new AwaitedDelivery();
+      void this.producer().produce(this.name, null, v, k, null, undefined, completion);
+      return completion.promise;
     } catch (error) {
       return Promise.reject(error);
     }
-    return completion.promise;
   }
 
   send(value: V, options: SendOptions<K> = {}): Promise<Delivery> {
@@ -226,7 +240,7 @@ class TopicCore<V, K> {
   }
 
   async flush(): Promise<void> {
-    await this.producerInstance?.flush();
+    await Promise.all([this.producerInstance?.flush(), this.batchInstance?.flush()]);
   }
 
   create(options?: CreateTopicOptions): Promise<boolean> {
@@ -244,7 +258,7 @@ class TopicCore<V, K> {
     this.closing ??= (async () => {
       // Consumers first: their dead letters and final commits still need the producers.
       await Promise.all([...this.consumers].map((c) => c.close()));
-      await this.producerInstance?.close();
+      await Promise.all([this.producerInstance?.close(), this.batchInstance?.close()]);
       this.log.debug({ component: 'topic', stats: this.stats }, 'topic closed');
     })();
     return this.closing;

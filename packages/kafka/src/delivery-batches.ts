@@ -1,0 +1,195 @@
+import type { DeliveryReport, LibrdKafkaError, Producer as NativeProducer } from '@confluentinc/kafka-javascript';
+import type { Completion, Logger } from '@snoopy/core';
+import { wrapNative } from './errors.js';
+import type { ProducerStats } from './producer.js';
+
+/** The messages produced between two flushes, in produce order (parallel arrays: no object per message). */
+class Epoch {
+  readonly completions: Array<Completion | undefined> = [];
+  readonly topics: string[] = [];
+  readonly keys: Array<Buffer | null> = [];
+  readonly values: Array<Buffer | null> = [];
+
+  get size(): number {
+    return this.completions.length;
+  }
+
+  /** Fails the first message still owed that has this topic, key and value; false when none has. */
+  failMatching(topic: string, key: Buffer | null, value: Buffer | null, error: unknown): boolean {
+    const { completions, topics, keys, values } = this;
+    for (let i = 0; i < completions.length; i++) {
+      const c = completions[i];
+      if (c === undefined || topics[i] !== topic || !same(keys[i]!, key) || !same(values[i]!, value)) continue;
+      completions[i] = undefined;
+      settle(c, error);
+      return true;
+    }
+    return false;
+  }
+
+  /** Fails every message still owed to `topic`. */
+  failAll(topic: string, error: unknown): void {
+    const { completions, topics } = this;
+    for (let i = 0; i < completions.length; i++) {
+      const c = completions[i];
+      if (c === undefined || topics[i] !== topic) continue;
+      completions[i] = undefined;
+      settle(c, error);
+    }
+  }
+}
+
+/** Fails a completion; one that throws is a bug of its owner, which core reports. */
+function settle(c: Completion, error: unknown): void {
+  try {
+    c.fail(error);
+  } catch {
+    // Core's completions do not throw; a custom sink's bug must not stop the other failures.
+  }
+}
+
+const same = (a: Buffer | null, b: Buffer | null | undefined): boolean => (a === null ? b === null || b === undefined : b != null && a.equals(b));
+
+/** How long one librdkafka `flush()` may block its thread-pool thread before it is called again. */
+const FLUSH_SLICE_MS = 1000;
+
+/**
+ * @internal Delivery acknowledged by flush instead of by a report per message: the producer
+ * runs with `delivery.report.only.error`, so librdkafka calls back only for messages that
+ * failed, and a `flush()` that returns means every message produced before it began was either
+ * delivered or reported failed.
+ *
+ * Messages are collected into the open epoch as they are produced. When no flush runs, the open
+ * epoch is sealed and flushed (at the next turn of the event loop, so a burst of produce calls
+ * shares one flush); messages produced meanwhile form the next epoch. A sealed epoch's messages
+ * are confirmed (`completion.done()`) only once its flush returned AND the failure reports queued
+ * before that are handled: the binding hands reports to JavaScript on its own async handle, up
+ * to 100 per event-loop turn, so confirmation waits until a whole turn passed without a report.
+ *
+ * A failure report names the topic, key and value of the failed message (`dr_msg_cb`), not its
+ * completion (an opaque per message would leak: only failures free it). It fails the first owed
+ * message with the same topic, key and value; byte-identical messages to one topic are
+ * interchangeable, so which of them is failed does not matter. A report that matches no owed
+ * message (which should not happen) fails every owed message of its topic: they are sent again
+ * or dead-lettered, duplicates rather than a loss.
+ */
+export class DeliveryBatches {
+  private open = new Epoch();
+  private sealed: Epoch | undefined;
+  private scheduled = false;
+  /** Failure reports handled so far (confirmation waits for a turn without a new one). */
+  private reports = 0;
+  private idle: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(
+    private readonly native: NativeProducer,
+    private readonly stats: ProducerStats,
+    private readonly log: Logger,
+    /** Called when a flush ended: the producer hands over what it held meanwhile. */
+    private readonly released: () => void,
+  ) {}
+
+  /**
+   * True while a flush runs. The producer holds new messages meanwhile: librdkafka sends every
+   * queued message at once while it flushes (as if `linger.ms` were 0), and a produce() call
+   * during a flush wakes its broker thread each time; measured, that made produce() five times
+   * slower.
+   */
+  get flushing(): boolean {
+    return this.sealed !== undefined;
+  }
+
+  /** Messages produced and not yet confirmed or failed. */
+  get owed(): number {
+    return this.open.size + (this.sealed?.size ?? 0);
+  }
+
+  /** Records a message librdkafka accepted; its completion settles with its epoch. */
+  add(topic: string, key: Buffer | null, value: Buffer | null, completion: Completion): void {
+    const open = this.open;
+    open.completions.push(completion);
+    open.topics.push(topic);
+    open.keys.push(key);
+    open.values.push(value);
+    if (this.sealed === undefined && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.seal);
+    }
+  }
+
+  /** A delivery report: with `delivery.report.only.error`, always a failure. */
+  report(err: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
+    this.reports++;
+    if (!err) return; // not expected in this mode; the flush confirms it
+    this.stats.deliveryErrors++;
+    const error = wrapNative('SNOOPY_KAFKA_PRODUCE', `Could not deliver a message to topic ${report.topic}`, err, { topic: report.topic, partition: report.partition });
+    const key = report.key ?? null;
+    const value = (report as DeliveryReport & { value?: Buffer | null }).value ?? null;
+    if (this.sealed?.failMatching(report.topic, key as Buffer | null, value, error) || this.open.failMatching(report.topic, key as Buffer | null, value, error)) return;
+    this.log.warn({ code: 'SNOOPY_KAFKA_PRODUCE', topic: report.topic, partition: report.partition }, 'a delivery failure matched no message in flight: failing every message in flight to its topic');
+    this.sealed?.failAll(report.topic, error);
+    this.open.failAll(report.topic, error);
+  }
+
+  /** Resolves once every message added so far is confirmed or failed. */
+  settled(): Promise<void> {
+    if (this.owed === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Stops flushing (the producer disconnects); what is owed stays unsettled. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private readonly seal = (): void => {
+    this.scheduled = false;
+    if (this.stopped || this.sealed !== undefined || this.open.size === 0) return;
+    this.sealed = this.open;
+    this.open = new Epoch();
+    this.flush();
+  };
+
+  private flush(): void {
+    this.native.flush(FLUSH_SLICE_MS, (err) => {
+      if (this.stopped) return;
+      // A timeout: messages are still in flight (librdkafka fails them after message.timeout.ms).
+      if (err) return this.flush();
+      this.afterReports(this.reports);
+    });
+  }
+
+  /** Confirms the sealed epoch once a whole event-loop turn brought no failure report. */
+  private afterReports(seen: number): void {
+    setImmediate(() => {
+      if (this.stopped) return;
+      if (this.reports !== seen) return this.afterReports(this.reports);
+      this.confirm();
+    });
+  }
+
+  private confirm(): void {
+    const epoch = this.sealed!;
+    this.sealed = undefined;
+    let delivered = 0;
+    const completions = epoch.completions;
+    for (let i = 0; i < completions.length; i++) {
+      const c = completions[i];
+      if (c === undefined) continue;
+      delivered++;
+      try {
+        c.done();
+      } catch (error) {
+        this.log.error({ err: error }, 'a completion threw');
+      }
+    }
+    this.stats.delivered += delivered;
+    this.released();
+    if (this.open.size === 0 && this.idle.length > 0) {
+      const idle = this.idle;
+      this.idle = [];
+      for (const resolve of idle) resolve();
+    }
+  }
+}
