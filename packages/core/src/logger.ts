@@ -191,10 +191,11 @@ function pointWaiting(f: Logger & Follower, state: FollowerState): void {
   Object.setPrototypeOf(f, waiting);
   for (const method of methods) {
     const value = levelValues[method]!;
-    const call = (...args: unknown[]): void => {
+    // `arguments`, not a rest parameter: a call below the level allocates nothing.
+    const call = function (): void {
       if (value < threshold) return;
       awake(f);
-      (f[method] as (...args: unknown[]) => void)(...args);
+      (f[method] as (...args: unknown[]) => void).apply(f, arguments as unknown as unknown[]);
     };
     Object.defineProperty(f, method, { value: call, writable: true, configurable: true });
   }
