@@ -261,6 +261,11 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     return this.leaveReason;
   }
 
+  /** @internal RebalanceHost */
+  commitsInFlight(): boolean {
+    return this.committer?.busy ?? false;
+  }
+
   private settings(config: KafkaConfig): Record<string, unknown> {
     const { options, log } = this.setup;
     if (config['enable.auto.commit'] === true || config['enable.auto.commit'] === 'true') {

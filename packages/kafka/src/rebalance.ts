@@ -24,6 +24,8 @@ export interface RebalanceHost {
    * librdkafka logical offset (`resetOffset()`); undefined leaves the reset to librdkafka.
    */
   readonly resetOffset: number | undefined;
+  /** True while an offset commit of this consumer waits for the broker's answer. */
+  commitsInFlight(): boolean;
 }
 
 function nativeOffset(offset: StartOffset): number {
@@ -62,11 +64,14 @@ interface Start {
  * deliberate rewind: it applies on this Topic's first assignment of a partition whatever was
  * committed. Neither applies again on later rebalances.
  *
- * Every partition is assigned at an explicit position, looked up here with the same request
- * librdkafka would make (`committed()`, which waits for offsets of open transactions as
- * librdkafka's own look-up does). Left without one, librdkafka looks the commit up itself and,
- * where there is none, resets the partition in a second step: a fresh group then got its first
- * message ~100 ms later (~210 against ~110 ms on the local broker; bench/results/kafka.md).
+ * Partitions are assigned at explicit positions, looked up here with the same request librdkafka
+ * would make (`committed()`, which waits for offsets of open transactions as librdkafka's own
+ * look-up does). Left without one, librdkafka looks the commit up itself and, where there is
+ * none, resets the partition in a second step: a fresh group then got its first message ~100 ms
+ * later (~210 against ~110 ms on the local broker; BENCHMARKS.md). Like librdkafka, the look-up
+ * is not trusted while a commit of this consumer is in flight (after a lost membership, say):
+ * it could read the offsets from before that commit, so those partitions are left to librdkafka,
+ * which waits for the commit first.
  */
 export class Rebalancer {
   private chain: Promise<void> = Promise.resolve();
@@ -122,7 +127,10 @@ export class Rebalancer {
     for (const tp of assignment) this.seen.add(tp.partition);
     const starts = new Map<number, Start>();
     if (replay !== undefined) for (const partition of first) starts.set(partition, { offset: nativeOffset(replay) });
-    const ask = assignment.filter((tp) => !starts.has(tp.partition));
+    // With a commit in flight, only a numeric `offset` on a first assignment uses the look-up: no
+    // commit of this Topic can be in flight for a partition it never had.
+    const settled = !this.host.commitsInFlight();
+    const ask = assignment.filter((tp) => !starts.has(tp.partition) && (settled || (typeof offset === 'number' && first.has(tp.partition))));
     if (ask.length > 0) {
       const committed = await new Promise<ReadonlyArray<TopicPartitionOffset | Error>>((resolve, reject) =>
         native.committed(ask.map((tp) => ({ topic: tp.topic, partition: tp.partition })), this.options.connectTimeoutMs, (e, list) => (e ? reject(e) : resolve(list))),
@@ -140,10 +148,10 @@ export class Rebalancer {
         const c = committed[i];
         if (c === undefined || c instanceof Error || c.partition !== tp.partition) return;
         if (c.offset !== undefined && c.offset >= 0) {
-          starts.set(tp.partition, c.leaderEpoch === undefined ? { offset: c.offset } : { offset: c.offset, leaderEpoch: c.leaderEpoch });
+          if (settled) starts.set(tp.partition, c.leaderEpoch === undefined ? { offset: c.offset } : { offset: c.offset, leaderEpoch: c.leaderEpoch });
           return;
         }
-        const start = typeof offset === 'number' && first.has(tp.partition) ? offset : this.host.resetOffset;
+        const start = typeof offset === 'number' && first.has(tp.partition) ? offset : settled ? this.host.resetOffset : undefined;
         if (start !== undefined) starts.set(tp.partition, { offset: start });
       });
     }
