@@ -11,7 +11,7 @@ import { ConsumedMessage, UndecodableMessage, headersFromNative, type KafkaMessa
 import { PartitionOffsets } from './offsets.js';
 import { consumerConfigDefaults, type ResolvedTopicOptions } from './options.js';
 import type { TopicProducer } from './producer.js';
-import { Rebalancer, resetOffset } from './rebalance.js';
+import { Rebalancer } from './rebalance.js';
 
 /** Counters of one Topic's consumers. */
 export interface ConsumerStats {
@@ -108,8 +108,6 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
   private timer: NodeJS.Timeout | undefined;
   private waiters: Waiter[] = [];
   disconnecting = false;
-  /** @internal RebalanceHost: where a partition without a committed offset starts (`auto.offset.reset`). */
-  resetOffset: number | undefined;
   private closing: Promise<void> | undefined;
   /** Items handed out and not yet part of a committable prefix, over all live partitions. */
   private unacked = 0;
@@ -261,11 +259,6 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
     return this.leaveReason;
   }
 
-  /** @internal RebalanceHost */
-  commitsInFlight(): boolean {
-    return this.committer?.busy ?? false;
-  }
-
   private settings(config: KafkaConfig): Record<string, unknown> {
     const { options, log } = this.setup;
     if (config['enable.auto.commit'] === true || config['enable.auto.commit'] === 'true') {
@@ -301,7 +294,6 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
       );
     }
     const settings = this.settings(config);
-    this.resetOffset = resetOffset(settings['auto.offset.reset']);
     if (this.setup.transaction) await this.setup.transaction.connect();
     const [globalConf, topicConf] = splitTopicLevel(settings);
     const native = new kafka.KafkaConsumer(globalConf as never, topicConf as never);

@@ -19,39 +19,10 @@ export interface RebalanceHost {
   settleRevoked(trackers: PartitionOffsets[]): Promise<void>;
   /** Why the membership was lost, when librdkafka said (for example `max.poll.interval.ms`). */
   lostReason(): string | undefined;
-  /**
-   * Where a partition without a committed offset starts: the consumer's `auto.offset.reset` as a
-   * librdkafka logical offset (`resetOffset()`); undefined leaves the reset to librdkafka.
-   */
-  readonly resetOffset: number | undefined;
-  /** True while an offset commit of this consumer waits for the broker's answer. */
-  commitsInFlight(): boolean;
 }
 
 function nativeOffset(offset: StartOffset): number {
   return offset === 'earliest' ? -2 : offset === 'latest' ? -1 : offset;
-}
-
-/** @internal An `auto.offset.reset` value as librdkafka's logical offset; undefined for `error` (or anything else). */
-export function resetOffset(value: unknown): number | undefined {
-  switch (value) {
-    case 'earliest':
-    case 'smallest':
-    case 'beginning':
-      return -2;
-    case 'latest':
-    case 'largest':
-    case 'end':
-      return -1;
-    default:
-      return undefined;
-  }
-}
-
-/** One partition's start: an offset (absolute or logical) and the leader epoch of a committed one. */
-interface Start {
-  readonly offset: number;
-  readonly leaderEpoch?: number;
 }
 
 /**
@@ -63,15 +34,6 @@ interface Start {
  * number through a `committed()` look-up), so a restarted worker never rewinds. `replay` is the
  * deliberate rewind: it applies on this Topic's first assignment of a partition whatever was
  * committed. Neither applies again on later rebalances.
- *
- * Partitions are assigned at explicit positions, looked up here with the same request librdkafka
- * would make (`committed()`, which waits for offsets of open transactions as librdkafka's own
- * look-up does). Left without one, librdkafka looks the commit up itself and, where there is
- * none, resets the partition in a second step: a fresh group then got its first message ~100 ms
- * later (~210 against ~110 ms on the local broker; BENCHMARKS.md). Like librdkafka, the look-up
- * is not trusted while a commit of this consumer is in flight (after a lost membership, say):
- * it could read the offsets from before that commit, so those partitions are left to librdkafka,
- * which waits for the commit first.
  */
 export class Rebalancer {
   private chain: Promise<void> = Promise.resolve();
@@ -113,51 +75,27 @@ export class Rebalancer {
     this.log.warn({ err: err?.message, kafkaCode: err?.code }, 'rebalance error');
   }
 
-  /**
-   * The start of each newly assigned partition (see the class comment): `replay` on its first
-   * assignment; else the group's committed offset; else a numeric `offset` on its first
-   * assignment, else `auto.offset.reset` (which `offset: 'earliest' | 'latest'` sets). Where the
-   * look-up fails (or a partition's answer is an error), the partition is left to librdkafka,
-   * which looks the commit up again: it never starts before the group's commit.
-   */
-  private async startOffsets(native: NativeConsumer, assignment: TopicPartition[]): Promise<Array<TopicPartition | TopicPartitionOffset>> {
+  /** The start offsets of newly assigned partitions: see the class comment. */
+  private async startOffsets(native: NativeConsumer, assignment: TopicPartition[]): Promise<TopicPartitionOffset[] | TopicPartition[]> {
     const { replay, offset } = this.options;
-    const first = new Set<number>();
-    for (const tp of assignment) if (!this.seen.has(tp.partition)) first.add(tp.partition);
+    const first = assignment.filter((tp) => !this.seen.has(tp.partition));
     for (const tp of assignment) this.seen.add(tp.partition);
-    const starts = new Map<number, Start>();
-    if (replay !== undefined) for (const partition of first) starts.set(partition, { offset: nativeOffset(replay) });
-    // With a commit in flight, only a numeric `offset` on a first assignment uses the look-up: no
-    // commit of this Topic can be in flight for a partition it never had.
-    const settled = !this.host.commitsInFlight();
-    const ask = assignment.filter((tp) => !starts.has(tp.partition) && (settled || (typeof offset === 'number' && first.has(tp.partition))));
-    if (ask.length > 0) {
-      const committed = await new Promise<ReadonlyArray<TopicPartitionOffset | Error>>((resolve, reject) =>
-        native.committed(ask.map((tp) => ({ topic: tp.topic, partition: tp.partition })), this.options.connectTimeoutMs, (e, list) => (e ? reject(e) : resolve(list))),
+    const starts = new Map<number, number>();
+    if (replay !== undefined) {
+      for (const tp of first) starts.set(tp.partition, nativeOffset(replay));
+    } else if (typeof offset === 'number' && first.length > 0) {
+      const committed = await new Promise<TopicPartitionOffset[]>((resolve, reject) =>
+        native.committed(first.map((tp) => ({ topic: tp.topic, partition: tp.partition })), this.options.connectTimeoutMs, (e, list) => (e ? reject(e) : resolve(list))),
       ).catch((error: unknown) => {
-        if (typeof offset === 'number' && ask.some((tp) => first.has(tp.partition))) {
-          // Without the answer, starting at `offset` could rewind: start at the commit (or auto.offset.reset).
-          this.log.warn({ err: (error as Error).message }, 'could not read the committed offsets; `offset` is not applied');
-        } else {
-          this.log.debug({ err: (error as Error).message }, 'could not read the committed offsets; librdkafka looks them up');
-        }
-        return [];
+        // Without the answer, starting at `offset` could rewind: start at the commit (or auto.offset.reset).
+        this.log.warn({ err: (error as Error).message }, 'could not read the committed offsets; `offset` is not applied');
+        return first.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: 0 }));
       });
-      ask.forEach((tp, i) => {
-        // The binding answers in the order asked; a partition's error comes as an Error in its place.
-        const c = committed[i];
-        if (c === undefined || c instanceof Error || c.partition !== tp.partition) return;
-        if (c.offset !== undefined && c.offset >= 0) {
-          if (settled) starts.set(tp.partition, c.leaderEpoch === undefined ? { offset: c.offset } : { offset: c.offset, leaderEpoch: c.leaderEpoch });
-          return;
-        }
-        const start = typeof offset === 'number' && first.has(tp.partition) ? offset : settled ? this.host.resetOffset : undefined;
-        if (start !== undefined) starts.set(tp.partition, { offset: start });
-      });
+      for (const c of committed) if (c.offset === undefined || c.offset < 0) starts.set(c.partition, offset);
     }
     return assignment.map((tp) => {
       const start = starts.get(tp.partition);
-      return start === undefined ? { topic: tp.topic, partition: tp.partition } : { topic: tp.topic, partition: tp.partition, ...start };
+      return start === undefined ? { topic: tp.topic, partition: tp.partition } : { topic: tp.topic, partition: tp.partition, offset: start };
     });
   }
 

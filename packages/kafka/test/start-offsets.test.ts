@@ -1,21 +1,12 @@
-// Where an assigned partition starts when the rebalancer gives explicit positions (rebalance.ts):
-// the group's commit per partition, else `auto.offset.reset`, looked up before assigning.
+// Where an assigned partition starts (rebalance.ts): the group's commit per partition, else
+// `auto.offset.reset` (set in the config or by `offset`).
 import { describe, expect, test } from 'vitest';
 import { Topic, type KafkaMessage } from '../src/index.js';
-import { resetOffset } from '../src/rebalance.js';
 import { bootstrapServers, closing, randomName, take } from './helpers.js';
 
 const servers = bootstrapServers();
 
-describe('resetOffset', () => {
-  test("maps librdkafka's auto.offset.reset values to logical offsets, and leaves the rest to librdkafka", () => {
-    expect(['earliest', 'smallest', 'beginning'].map(resetOffset)).toEqual([-2, -2, -2]);
-    expect(['latest', 'largest', 'end'].map(resetOffset)).toEqual([-1, -1, -1]);
-    expect([undefined, 'error', 'nonsense'].map(resetOffset)).toEqual([undefined, undefined, undefined]);
-  });
-});
-
-describe.skipIf(!servers)('start positions looked up before assigning', () => {
+describe.skipIf(!servers)('start positions per partition', () => {
   const base = () => ({ 'bootstrap.servers': servers! });
   const byPartition = (items: unknown[]) => {
     const out: Record<number, number[]> = {};
@@ -57,51 +48,5 @@ describe.skipIf(!servers)('start positions looked up before assigning', () => {
       clearInterval(timer);
       await it.return?.();
     }
-  });
-});
-
-// A commit still in flight when its partition is assigned again (after a lost membership) cannot
-// be caused on purpose on a healthy broker; faked here, as librdkafka's own look-up waits for it.
-describe('the look-up while a commit of this consumer is in flight (faked native consumer)', () => {
-  async function assignWith(inFlight: boolean, offset?: number): Promise<unknown[]> {
-    const { Rebalancer } = await import('../src/rebalance.js');
-    const { PartitionOffsets } = await import('../src/offsets.js');
-    const { resolveTopicOptions } = await import('../src/options.js');
-    const log = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((level) => [level, () => {}]));
-    const assigned: unknown[] = [];
-    const native = {
-      rebalanceProtocol: () => 'COOPERATIVE',
-      // Partition 0 has a (possibly stale) commit at 7, partition 1 none.
-      committed: (list: Array<{ topic: string; partition: number }>, _timeout: number, cb: (e: unknown, l: unknown[]) => void) =>
-        cb(null, list.map((tp) => (tp.partition === 0 ? { ...tp, offset: 7 } : { ...tp }))),
-      incrementalAssign: (list: unknown[]) => assigned.push(...list),
-    };
-    const host = {
-      native: native as never,
-      disconnecting: false,
-      partitions: new Map(),
-      track: (p: number) => new PartitionOffsets('t', p),
-      retire: () => {},
-      settleRevoked: async () => {},
-      lostReason: () => undefined,
-      resetOffset: -2,
-      commitsInFlight: () => inFlight,
-    };
-    const stats = { fetched: 0, yielded: 0, acked: 0, commits: 0, commitErrors: 0, lastCommitMs: 0, decodeErrors: 0, deadLettered: 0, assigned: 0, revoked: 0, stale: 0, capped: 0 };
-    const failures: unknown[] = [];
-    const rebalancer = new Rebalancer(host, 't', resolveTopicOptions(offset === undefined ? {} : { offset }), stats, log as never, new Set(), (e) => failures.push(e));
-    rebalancer.callback({ code: -175 } as never, [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
-    await rebalancer.settled();
-    expect(failures).toEqual([]);
-    return assigned;
-  }
-
-  test('without one, each partition is assigned at its commit, else at auto.offset.reset', async () => {
-    expect(await assignWith(false)).toEqual([{ topic: 't', partition: 0, offset: 7 }, { topic: 't', partition: 1, offset: -2 }]);
-  });
-
-  test('with one, the partitions are left to librdkafka (no explicit position); a numeric offset still applies where there is no commit', async () => {
-    expect(await assignWith(true)).toEqual([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
-    expect(await assignWith(true, 3)).toEqual([{ topic: 't', partition: 0 }, { topic: 't', partition: 1, offset: 3 }]);
   });
 });
