@@ -1,6 +1,6 @@
 import type { DeliveryReport, LibrdKafkaError, Producer as NativeProducer } from '@confluentinc/kafka-javascript';
 import type { Completion, Logger } from '@snoopy/core';
-import { wrapNative } from './errors.js';
+import { nativeCodes, wrapNative } from './errors.js';
 import type { ProducerStats } from './producer.js';
 
 /** The messages produced between two flushes, in produce order (parallel arrays: no object per message). */
@@ -52,6 +52,8 @@ const same = (a: Buffer | null, b: Buffer | null | undefined): boolean => (a ===
 
 /** How long one librdkafka `flush()` may block its thread-pool thread before it is called again. */
 const FLUSH_SLICE_MS = 1000;
+/** Wait before trying again a flush that failed for another reason than its timeout. */
+const FLUSH_RETRY_MS = 100;
 
 /**
  * @internal Delivery acknowledged by flush instead of by a report per message: the producer
@@ -152,12 +154,29 @@ export class DeliveryBatches {
   };
 
   private flush(): void {
-    this.native.flush(FLUSH_SLICE_MS, (err) => {
-      if (this.stopped) return;
-      // A timeout: messages are still in flight (librdkafka fails them after message.timeout.ms).
-      if (err) return this.flush();
-      this.afterReports(this.reports);
-    });
+    try {
+      this.native.flush(FLUSH_SLICE_MS, (err) => {
+        if (this.stopped) return;
+        if (!err) return this.afterReports(this.reports);
+        // A timeout: messages are still in flight (librdkafka fails them after message.timeout.ms).
+        if ((err as { code?: number }).code === nativeCodes.TIMED_OUT) return this.flush();
+        this.retryLater(err);
+      });
+    } catch (error) {
+      this.retryLater(error);
+    }
+  }
+
+  /**
+   * A flush that could not run (the binding says the producer is disconnected): what is owed
+   * stays owed (never confirmed without a flush), and the flush is tried again in a while rather
+   * than at once, until `stop()`.
+   */
+  private retryLater(error: unknown): void {
+    this.log.debug({ err: error }, 'flush failed; trying again');
+    setTimeout(() => {
+      if (!this.stopped) this.flush();
+    }, FLUSH_RETRY_MS).unref();
   }
 
   /** Confirms the sealed epoch once a whole event-loop turn brought no failure report. */

@@ -134,6 +134,25 @@ describe('DeliveryBatches ordering (fake native producer)', () => {
     expect(c.done_).toBe(1);
   });
 
+  test('a flush that fails otherwise (producer disconnected) is tried again later, not in a tight loop; nothing is confirmed meanwhile', async () => {
+    const { batches, flushes } = setup();
+    const c = counter();
+    batches.add('t', null, Buffer.from('v'), c);
+    await turn();
+    flushes[0]!(new Error('Producer is disconnected'));
+    for (let i = 0; i < 5; i++) await turn();
+    expect(flushes).toHaveLength(1);
+    const deadline = Date.now() + 5000;
+    while (flushes.length < 2) {
+      if (Date.now() > deadline) throw new Error('the flush was not tried again within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(c.done_).toBe(0);
+    flushes[1]!();
+    await c.all(1);
+    expect(c.done_).toBe(1);
+  });
+
   test('byte-identical messages are interchangeable: one failure fails one of them; an unmatched failure fails all of its topic', async () => {
     const { batches, flushes } = setup();
     const c = counter();
