@@ -95,6 +95,11 @@ export interface ResolvedTopicOptions<V, K> {
   readonly exactlyOnce: { readonly source: object; readonly transactionalId: string | undefined } | undefined;
 }
 
+/**
+ * Topic defaults. `fetchBatchSize` 1000: one `consume(n)` per 1000 messages, refilled when half
+ * read; 300, 3000 and 5000 measured no faster in bench/kafka's separate-processes mode (issue 15,
+ * bench/results/kafka.md), and a smaller read-ahead holds less while core is busy.
+ */
 export const topicDefaults = Object.freeze({
   connectTimeoutMs: 10_000,
   fetchBatchSize: 1000,
@@ -136,8 +141,12 @@ export const consumerConfigDefaults = Object.freeze({
  *   and 1 MB); 2000 measured no difference, larger sizes help only bigger messages.
  * - `queue.buffering.max.messages: 100000`: the local queue; when full, produce makes the caller
  *   wait (never fail). 500000 measured no faster and holds five times the memory.
+ * - `queue.buffering.max.kbytes`: librdkafka's 1 GB, left alone: at 100 B to 10 kB messages the
+ *   message count above binds first.
  * - `enable.idempotence: true`: no duplicates or reordering from librdkafka's own retries; it
- *   measured no slower.
+ *   measured no slower (again with acknowledgement by flush, issue 15).
+ * A Topic used as a sink adds `delivery.report.only.error` and `dr_msg_cb` to its own producer
+ * (producer.ts, delivery-batches.ts): reports only for failures, confirmed by flush.
  */
 export const producerConfigDefaults = Object.freeze({
   partitioner: 'murmur2_random',
