@@ -347,13 +347,17 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
    */
   private async ensureTopic(native: NativeConsumer, config: KafkaConfig): Promise<void> {
     const { topic, options } = this.setup;
-    const exists = (): Promise<boolean> =>
+    // `byName`: librdkafka asks for this one topic, which lets the broker auto-create it
+    // (`allow.auto.create.topics`); the answer then sometimes lists it already. Whether it exists
+    // is asked over every topic's metadata, which creates nothing.
+    const metadata = (byName: boolean): Promise<boolean> =>
       new Promise((resolve, reject) =>
-        native.getMetadata({ topic, timeout: options.connectTimeoutMs }, (err, metadata) => {
+        native.getMetadata(byName ? { topic, timeout: options.connectTimeoutMs } : { allTopics: true, timeout: options.connectTimeoutMs }, (err, m) => {
           if (err) reject(wrapNative('SNOOPY_KAFKA_CONNECT', `Could not read the metadata of topic ${topic} at ${bootstrapOf(config)}`, err, { topic }));
-          else resolve(metadata.topics.some((t) => t.name === topic && t.partitions.length > 0));
+          else resolve(m.topics.some((t) => t.name === topic && t.partitions.length > 0));
         }),
       );
+    const exists = () => metadata(false);
     if (await exists()) return;
     if (options.create === true) {
       await createTopic(config, topic, undefined, options.connectTimeoutMs);
@@ -365,6 +369,7 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
         { code: 'SNOOPY_KAFKA_TOPIC_MISSING' },
         'the consumed topic does not exist: the broker creates it with its defaults; pass `create: true` to create it on purpose, `create: false` to refuse',
       );
+      await metadata(true);
       return;
     }
     // A topic created a moment ago may not be in every broker's metadata yet: ask again briefly.
