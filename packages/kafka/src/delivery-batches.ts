@@ -83,6 +83,7 @@ export class DeliveryBatches {
   private reports = 0;
   private idle: Array<() => void> = [];
   private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly native: NativeProducer,
@@ -143,6 +144,7 @@ export class DeliveryBatches {
   /** Stops flushing (the producer disconnects); what is owed stays unsettled. */
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
   }
 
   private readonly seal = (): void => {
@@ -174,9 +176,11 @@ export class DeliveryBatches {
    */
   private retryLater(error: unknown): void {
     this.log.debug({ err: error }, 'flush failed; trying again');
-    setTimeout(() => {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       if (!this.stopped) this.flush();
-    }, FLUSH_RETRY_MS).unref();
+    }, FLUSH_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** Confirms the sealed epoch once a whole event-loop turn brought no failure report. */

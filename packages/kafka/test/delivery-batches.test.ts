@@ -153,6 +153,16 @@ describe('DeliveryBatches ordering (fake native producer)', () => {
     expect(c.done_).toBe(1);
   });
 
+  test('stop() cancels a pending flush retry', async () => {
+    const { batches, flushes } = setup();
+    batches.add('t', null, Buffer.from('v'), counter());
+    await turn();
+    flushes[0]!(new Error('Producer is disconnected'));
+    batches.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the 100 ms retry
+    expect(flushes).toHaveLength(1);
+  });
+
   test('byte-identical messages are interchangeable: one failure fails one of them; an unmatched failure fails all of its topic', async () => {
     const { batches, flushes } = setup();
     const c = counter();
