@@ -44,6 +44,7 @@ export {
   describe,
   flush,
   progress,
+  take,
   FailedItem,
   isAcknowledging,
   isDeferredSink,
@@ -58,5 +59,6 @@ export {
   type MessageMeta,
   type ProgressReport,
   type Reporting,
+  type Taking,
 } from './protocol.js';
 export { rootLogger, setRootLogger, type Logger } from './logger.js';

@@ -16,6 +16,8 @@ export const describe: unique symbol = Symbol.for('snoopy.describe') as never;
 export const flush: unique symbol = Symbol.for('snoopy.flush') as never;
 /** Key of an optional method core calls on a source at each progress redraw and for the summary. */
 export const progress: unique symbol = Symbol.for('snoopy.progress') as never;
+/** Key of an optional method of an async iterator: the next item if it is at hand now, without a promise. */
+export const take: unique symbol = Symbol.for('snoopy.take') as never;
 
 /**
  * A source that wants to know when each item it yielded is done.
@@ -64,6 +66,19 @@ export interface MessageMeta extends MessageLocation {
  */
 export interface Describing<T = unknown> {
   [describe](item: T): MessageMeta;
+}
+
+/**
+ * An async iterator that reads ahead into a buffer (a Kafka consumer) may let core take buffered
+ * items synchronously: `[take]()` returns the next item when one is at hand, or `undefined` when
+ * core should call `next()` instead (the buffer is empty, the source is done, failed or
+ * stopping, or it wants the event loop to run first). An item taken is handed out exactly as if
+ * `next()` had resolved with it; an item that is itself `undefined` must come through `next()`.
+ * Core calls it only from its pull loop, before each `next()`; it saves a promise and an
+ * iterator result per item.
+ */
+export interface Taking<T = unknown> {
+  [take](): T | undefined;
 }
 
 /** A sink with work that can be hurried when the stream drains. */

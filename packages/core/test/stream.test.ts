@@ -5,6 +5,7 @@ import {
   deliver,
   describe,
   flush,
+  take,
   DeadLetter,
   FailedItem,
   Registry,
@@ -522,6 +523,98 @@ suite('stream(): acknowledgement and deferred completion', () => {
     expect(letters[0]!.raw).toEqual(Buffer.from([0xff]));
     expect(letters[0]!.meta).toMatchObject({ offset: 2 });
     expect(two.acked.sort()).toEqual([0, 1, 2, 3]);
+  });
+});
+
+/**
+ * A read-ahead source as a Kafka consumer is: `next()` answers from a buffer filled in chunks of
+ * 3 at the next turn, and `[take]` hands buffered items over synchronously (undefined when the
+ * buffer is empty, so core falls back to `next()`).
+ */
+function takingSource(n: number) {
+  const acked: number[] = [];
+  const via = { take: 0, next: 0 };
+  let fetched = 0;
+  const buffer: number[] = [];
+  const fill = () => {
+    for (let k = 0; k < 3 && fetched < n; k++) buffer.push(fetched++);
+  };
+  const iterator = {
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+    async next(): Promise<IteratorResult<number>> {
+      if (buffer.length === 0) {
+        if (fetched === n) return { done: true, value: undefined };
+        await tick();
+        fill();
+      }
+      via.next++;
+      return { done: false, value: buffer.shift()! };
+    },
+    [take](): number | undefined {
+      if (buffer.length === 0) return undefined;
+      via.take++;
+      return buffer.shift();
+    },
+    [ack](item: unknown) {
+      acked.push(item as number);
+    },
+  };
+  return { source: iterator, acked, via };
+}
+
+suite('stream(): sources that hand over buffered items synchronously ([take])', () => {
+  it('takes buffered items without next(), falls back to next() when the buffer is empty, and acknowledges each once after its sink completed', async () => {
+    const r = new Registry();
+    const { source, acked, via } = takingSource(30);
+    const { sink, written } = batchingSink();
+    const handled: number[] = [];
+    r.snap(source, { sink })((n: number) => {
+      handled.push(n);
+      return n;
+    });
+    const summary = await r.stream(opts);
+    expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(written).toEqual(handled);
+    expect([...acked].sort((a, b) => a - b)).toEqual(handled);
+    // Chunks of 3: the first item of each comes through next(), the other two through take.
+    expect(via).toEqual({ next: 10, take: 20 });
+    expect(summary.in).toBe(30);
+  });
+
+  it('is asked only for an acknowledging source or one feeding several snaps, and each snap sees every item once', async () => {
+    const r = new Registry();
+    const { source, acked, via } = takingSource(12);
+    const a: number[] = [];
+    const b: number[] = [];
+    r.snap(source)((n: number) => void a.push(n));
+    r.snap(source)(async (n: number) => {
+      await tick();
+      b.push(n);
+    });
+    await r.stream(opts);
+    expect(a).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(b).toEqual(a);
+    expect(acked).toHaveLength(12);
+    expect(via.take).toBeGreaterThan(0);
+    expect(via.take + via.next).toBe(12);
+  });
+
+  it('takes nothing more once the stream stops: what was taken is finished and acknowledged, the rest stays in the source', async () => {
+    const r = new Registry();
+    const { source, acked, via } = takingSource(1000);
+    const stop = new AbortController();
+    let handled = 0;
+    r.snap(source)(async (n: number) => {
+      handled++;
+      if (n === 7) stop.abort();
+      await tick();
+    });
+    await r.stream({ ...opts, signal: stop.signal }).catch(() => undefined);
+    expect(via.take + via.next).toBe(handled);
+    expect(handled).toBeLessThan(20);
+    expect([...acked].sort((x, y) => x - y)).toEqual(Array.from({ length: handled }, (_, i) => i));
   });
 });
 

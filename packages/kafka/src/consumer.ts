@@ -1,6 +1,6 @@
 import kafka from '@confluentinc/kafka-javascript';
 import type { KafkaConsumer as NativeConsumer, LibrdKafkaError, Message as NativeMessage } from '@confluentinc/kafka-javascript';
-import { SnoopyError, type ErrorCode, type Logger, type MessageMeta } from '@snoopy/core';
+import { SnoopyError, take, type ErrorCode, type Logger, type MessageMeta, type Taking } from '@snoopy/core';
 import { createTopic } from './admin.js';
 import { OffsetCommitter, TransactionCommitter } from './commit.js';
 import { bootstrapOf, consumerSettings, splitTopicLevel, type KafkaConfig } from './conf.js';
@@ -91,7 +91,7 @@ interface Waiter {
  * In flight: `unacked` counts this consumer's items handed out and not yet in a committable
  * prefix; each tracker's `inFlight` counts its partition's share.
  */
-export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
+export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>>, Taking<ConsumedItem<V, K>> {
   native: NativeConsumer | undefined;
   private fetcher: Fetcher | undefined;
   private committer: OffsetCommitter | undefined;
@@ -162,6 +162,17 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /**
+   * Core's synchronous pull (`Taking`): the next buffered item, or undefined when `next()` must
+   * answer (nothing buffered, not started, a rebalance barrier, an error, stopped, or the event
+   * loop's turn after BURST items).
+   */
+  [take](): ConsumedItem<V, K> | undefined {
+    if (!this.ready || this.barrier || this.error !== undefined || this.stopped) return undefined;
+    if (++this.burst > BURST && this.unacked > YIELD_UNACKED) return undefined;
+    return this.take();
   }
 
   next(): Promise<IteratorResult<ConsumedItem<V, K>>> {

@@ -7,12 +7,38 @@ export interface Origin {
   meta(item: unknown): MessageMeta;
 }
 
-/** Fan-out bookkeeping for one item of an acknowledging source. */
+/**
+ * How a job tells an acknowledging source that one of its items is done for this snap:
+ * `settle(item)` once per item.
+ */
 export interface Delivery {
-  readonly item: unknown;
-  /** Snaps still working on the item; the source is acknowledged when it reaches 0. */
-  remaining: number;
-  readonly ack: (item: unknown) => void;
+  settle(item: unknown): void;
+}
+
+/**
+ * The item of a source bound to one snap only: done for that snap means done, so one object
+ * per source serves every item (no bookkeeping per message).
+ */
+export class SoleDelivery implements Delivery {
+  constructor(private readonly ack: (item: unknown) => void) {}
+
+  settle(item: unknown): void {
+    this.ack(item);
+  }
+}
+
+/** The item of a source bound to several snaps: acknowledged when the last of them settles it. */
+export class SharedDelivery implements Delivery {
+  constructor(
+    private readonly item: unknown,
+    /** Snaps still working on the item. */
+    private remaining: number,
+    private readonly ack: (item: unknown) => void,
+  ) {}
+
+  settle(): void {
+    if (--this.remaining === 0) this.ack(this.item);
+  }
 }
 
 /** Where a failure happened inside a snap. */
@@ -119,11 +145,12 @@ export class SinkCompletion implements Completion {
 }
 
 /** Tells the source(s) that a job's message(s) are done for this snap. */
-export function acknowledge(deliveries: Job['deliveries']): void {
+export function acknowledge(job: Job): void {
+  const deliveries = job.deliveries;
   if (deliveries === null) return;
   if (Array.isArray(deliveries)) {
-    for (const d of deliveries) if (d !== null && --d.remaining === 0) d.ack(d.item);
-  } else if (--deliveries.remaining === 0) {
-    deliveries.ack(deliveries.item);
-  }
+    // A batch: `input` holds the items, in the order of their deliveries.
+    const items = job.input as unknown[];
+    for (let i = 0; i < deliveries.length; i++) deliveries[i]?.settle(items[i]);
+  } else deliveries.settle(job.input);
 }

@@ -1,7 +1,7 @@
 import { SnapError } from '../errors.js';
-import { ack, describe, type Acknowledging, type Describing, type MessageMeta } from '../protocol.js';
+import { ack, describe, take, type Acknowledging, type Describing, type MessageMeta, type Taking } from '../protocol.js';
 import type { Source } from '../options.js';
-import type { Delivery, Origin } from './job.js';
+import { SharedDelivery, SoleDelivery, type Delivery, type Origin } from './job.js';
 import type { RunControl, Runner } from './runner.js';
 import { asyncYieldMask, syncYieldMask, yieldToEventLoop } from './event-loop.js';
 
@@ -20,6 +20,8 @@ export class Pump implements Origin {
   private iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   private acker: Acknowledging | undefined;
   private describer: Describing | undefined;
+  /** The acknowledgement of every item when the source is acknowledging and feeds one snap. */
+  private sole: SoleDelivery | null = null;
   private readonly ackItem = (item: unknown): void => {
     try {
       this.acker![ack](item);
@@ -46,6 +48,7 @@ export class Pump implements Origin {
       this.iterator = iterator;
       this.acker = pick<Acknowledging>(iterator, this.source, ack);
       this.describer = pick<Describing>(iterator, this.source, describe);
+      if (this.acker !== undefined && this.runners.length === 1) this.sole = new SoleDelivery(this.ackItem);
       this.pulling = true;
       if (Array.isArray(this.source) && this.runners.length === 1 && this.acker === undefined) await this.pullArray(this.source);
       else if (isAsync) await this.pullAsync(iterator as AsyncIterator<unknown>);
@@ -119,7 +122,11 @@ export class Pump implements Origin {
 
   private dispatch(item: unknown): void {
     const runners = this.runners;
-    const delivery: Delivery | null = this.acker === undefined ? null : { item, remaining: runners.length, ack: this.ackItem };
+    if (runners.length === 1) {
+      runners[0]!.push(item, this.sole, this);
+      return;
+    }
+    const delivery: Delivery | null = this.acker === undefined ? null : new SharedDelivery(item, runners.length, this.ackItem);
     for (let i = 0; i < runners.length; i++) runners[i]!.push(item, delivery, this);
   }
 
@@ -215,6 +222,9 @@ export class Pump implements Origin {
       }
       return;
     }
+    // Acknowledging sources, and sources feeding several snaps. A source that reads ahead hands
+    // its buffered items over synchronously (`[take]`): no promise and no result object each.
+    const taker = typeof (it as Partial<Taking>)[take] === 'function' ? (it as unknown as Taking) : undefined;
     let count = 0;
     while (!run.stopping) {
       if (!this.canPush()) {
@@ -225,13 +235,17 @@ export class Pump implements Origin {
         await yieldToEventLoop();
         continue;
       }
-      const next = await it.next();
-      if (next.done === true) {
-        this.finished = true;
-        return;
+      let item = taker === undefined ? undefined : taker[take]();
+      if (item === undefined) {
+        const next = await it.next();
+        if (next.done === true) {
+          this.finished = true;
+          return;
+        }
+        if (run.stopping) return;
+        item = next.value;
       }
-      if (run.stopping) return;
-      this.dispatch(next.value);
+      this.dispatch(item);
     }
   }
 }

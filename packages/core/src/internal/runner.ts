@@ -540,7 +540,7 @@ export class Runner implements JobOwner {
     if (job.abandoned) {
       if (this.debug) this.logger.debug(this.location(job), 'message abandoned by the stop, unacknowledged');
     } else if (failure === undefined) {
-      acknowledge(job.deliveries);
+      acknowledge(job);
       if (this.debug) this.logger.debug('message done');
     } else {
       this.giveUp(job, failure);
@@ -558,7 +558,7 @@ export class Runner implements JobOwner {
       this.stats.skipped++;
       this.logger.warn({ code: error.code, error: error.message, ...location }, 'message skipped after error');
       if (this.debug) this.logger.debug({ err: error }, 'skipped message error');
-      acknowledge(job.deliveries);
+      acknowledge(job);
       return;
     }
     if (deadLetter !== undefined) {
@@ -596,7 +596,7 @@ export class Runner implements JobOwner {
       finished = true;
       this.admission.outstanding--;
       this.stats.deadLettered++;
-      acknowledge(job.deliveries);
+      acknowledge(job);
       this.wake();
     };
     const fail = (cause: unknown): void => {
