@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm pack:all [--out <dir>] [--no-build] [name ...]` (names: `core kafka`, default every package): builds every publishable package (packages/*) and packs
+// `pnpm pack:all [--out <dir>] [--no-build] [name ...]` (names: `core kafka`, default every package): builds every publishable package (packages/*), bundles it (scripts/bundle.mjs) and packs
 // each with `pnpm pack`, which writes real versions in place of `workspace:*` and `catalog:` and
 // applies `publishConfig`, so the tarballs install with plain npm. Prints one tarball path a line.
 import { execFileSync } from 'node:child_process';
@@ -29,6 +29,8 @@ function pruneOrphans(dir) {
     for (const entry of readdirSync(at)) {
       const path = join(at, entry);
       if (statSync(path).isDirectory()) { walk(path); continue; }
+      // The bundle (scripts/bundle.mjs) has no source file of its own.
+      if (/^index\.bundle\.js(\.map)?$/.test(entry) && at === dist) continue;
       const stem = relative(dist, path).replace(/(\.d)?\.(js|ts)(\.map)?$/, '');
       if (stem === relative(dist, path)) continue;
       if (!existsSync(join(dir, 'src', `${stem}.ts`))) rmSync(path);
@@ -46,6 +48,9 @@ if (!values['no-build']) {
     process.exit(1);
   }
 }
+
+// Each package's `dist/index.bundle.js`, what publishConfig exports (scripts/bundle.mjs).
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), ...packages.map((dir) => dir.split(/[\\/]/).pop())], { cwd: root, stdio: 'inherit' });
 
 mkdirSync(out, { recursive: true });
 for (const dir of packages) {

@@ -1,5 +1,6 @@
 // Every package under packages/ is publishable as it is: the fields npm and users need, and a
-// published exports map without the monorepo's source condition (pnpm pack applies publishConfig).
+// published exports map without the monorepo's source condition that loads the package's bundle
+// (pnpm pack applies publishConfig).
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,9 +24,10 @@ describe.each(packages)('packages/%s/package.json', (name) => {
   });
 
   it('publishes an exports map of built files only', () => {
-    expect(pkg.exports['.']).toMatchObject({ 'snoopy-source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(pkg.publishConfig).toMatchObject({ access: 'public' });
-    expect(pkg.publishConfig.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(pkg.exports['.']).toEqual({ 'snoopy-source': './src/index.ts', types: './dist/index.d.ts', 'snoopy-bundle': './dist/index.bundle.js', default: './dist/index.js' });
+    expect(pkg.publishConfig).toMatchObject({ access: 'public', main: './dist/index.bundle.js' });
+    // npm users load the one-file bundle (scripts/bundle.mjs, run by pack:all); `types` stay tsc's.
+    expect(pkg.publishConfig.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.bundle.js' });
     expect(JSON.stringify(pkg.publishConfig.exports)).not.toContain('src/');
   });
 

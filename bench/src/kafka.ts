@@ -21,11 +21,16 @@
 // BENCH_ROUNDS (default 3, the best round is reported), BENCH_CLIENTS and BENCH_PHASES (comma lists,
 // default all), BENCH_SNOOPY_FETCH (the snoopy Topic's fetchBatchSize), BENCH_SNOOPY_TUNED (JSON
 // of librdkafka settings added to every snoopy Topic's config), BENCH_SNOOPY_PENDING (the snoopy
-// snaps' maxPending; core's default otherwise).
+// snaps' maxPending; core's default otherwise). Processes mode only: BENCH_CPU_PROF=<dir> (a V8
+// CPU profile per worker), BENCH_THREADS=1 (each worker's CPU time per thread, to stderr),
+// BENCH_NODE_ARGS (more node flags per worker), BENCH_WORKER_OUT=<dir> (each worker's stdout).
+// Each worker reports its whole CPU time, its GC pauses and its rate per fifth of the messages
+// (a slow first fifth is warm-up).
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import Confluent from '@confluentinc/kafka-javascript';
 import type KafkaJs from 'kafkajs';
 
@@ -70,6 +75,8 @@ interface Result {
   steady: number;
   ms: number;
   startupMs: number;
+  /** Pipelines: ms from the first message until each fifth of the outputs was done (warm-up shows as a slow first fifth). */
+  fifths?: number[];
 }
 
 interface Client {
@@ -118,11 +125,19 @@ class Clock {
   private readonly t0 = performance.now();
   private tFirst = 0;
   private tEnd = 0;
+  private readonly fifths: number[] = [];
   first(): void { if (this.tFirst === 0) this.tFirst = performance.now(); }
   end(): void { this.tEnd = performance.now(); }
+  /** `done` of `n` outputs are done now: notes when each fifth was reached. */
+  progress(done: number, n: number): void {
+    while (this.fifths.length < 5 && done >= ((this.fifths.length + 1) * n) / 5) this.fifths.push(performance.now() - this.tFirst);
+  }
   result(n: number): Result {
     const ms = this.tEnd - this.t0;
-    return { rate: n / (ms / 1000), steady: n / ((this.tEnd - this.tFirst) / 1000), ms, startupMs: this.tFirst - this.t0 };
+    return {
+      rate: n / (ms / 1000), steady: n / ((this.tEnd - this.tFirst) / 1000), ms, startupMs: this.tFirst - this.t0,
+      ...(this.fifths.length > 0 ? { fifths: this.fifths } : {}),
+    };
   }
 }
 
@@ -414,6 +429,7 @@ const rawFlush = (brokers: string): Client => {
             await cb((d) => p.flush(60_000, d));
             c.offsetsStore([...last].map(([partition, offset]) => ({ topic: input, partition, offset: offset + 1 })));
             done += msgs.length;
+            clock.progress(done, n);
           }
         };
         await deadline('raw-flush pipeline', Promise.race([failed, run()]));
@@ -852,7 +868,11 @@ const snoopy = (kafka: SnoopyKafka, core: SnoopyCore) => (brokers: string): Clie
         clock.first();
         return transform(m.value);
       });
-      await runUntil(core, 'snoopy pipeline', reach(() => out.stats.delivered, n));
+      await runUntil(core, 'snoopy pipeline', reach(() => {
+        const delivered = out.stats.delivered;
+        clock.progress(delivered, n);
+        return delivered;
+      }, n));
       clock.end();
       return clock.result(n);
     } finally {
@@ -1007,6 +1027,16 @@ async function clientsFor(brokers: string, only?: string): Promise<Client[]> {
 
 /** The child: `kafka.js pipeline-worker <client> <brokers> <input> <output> <n>`. */
 async function pipelineWorker(): Promise<void> {
+  // Garbage collection on the main thread: pauses by kind (scavenge, mark-compact...), summed.
+  const gc = { count: 0, ms: 0, major: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+      if (((e as { detail?: unknown } as { detail?: { kind?: number } }).detail?.kind ?? 0) !== constants.NODE_PERFORMANCE_GC_MINOR) gc.major++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const [name, brokers, input, output, n] = process.argv.slice(3) as [string, string, string, string, string];
   const client = (await clientsFor(brokers, name)).find((c) => c.name === name);
   if (!client) throw new Error(`no client ${name}`);
@@ -1014,7 +1044,37 @@ async function pipelineWorker(): Promise<void> {
   const loadMs = performance.now();
   const r = await client.pipeline(input, output, Number(n));
   const closedMs = performance.now();
-  console.log(JSON.stringify({ ...r, loadMs, closeMs: closedMs - loadMs - r.ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+  const usage = process.resourceUsage();
+  if (process.env.BENCH_THREADS) threadTimes();
+  // cpuMs: the worker's whole CPU time, every thread (librdkafka's included), user and system.
+  observer.disconnect();
+  console.log(JSON.stringify({ ...r, loadMs, closeMs: closedMs - loadMs - r.ms, maxRssMb: usage.maxRSS / 1024, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, gc }));
+}
+
+/**
+ * BENCH_THREADS=1: each worker prints its threads' CPU time (Linux /proc), sampled every 50 ms
+ * so that threads which ended (librdkafka's, at close) keep their last figure; the main thread
+ * first, then by start time (V8's platform workers start with the process), to stderr.
+ */
+const threadCpu = new Map<string, { start: number; ms: number }>();
+function sampleThreads(): void {
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threadCpu.set(tid, { start: Number(f[19]), ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // the thread ended
+    }
+  }
+}
+if (process.env.BENCH_THREADS && workerOf !== undefined) setInterval(sampleThreads, 50).unref();
+function threadTimes(): void {
+  sampleThreads();
+  const main = threadCpu.get(String(process.pid));
+  const start0 = main?.start ?? 0;
+  const rest = [...threadCpu].filter(([tid, t]) => tid !== String(process.pid) && t.ms > 0).sort((a, b) => a[1].start - b[1].start);
+  console.error(`  threads (ms): main ${main?.ms}, ${rest.map(([, t]) => `+${t.start - start0}:${t.ms}`).join(' ')}`);
 }
 
 async function processesBench(): Promise<void> {
@@ -1038,22 +1098,26 @@ async function processesBench(): Promise<void> {
         const started = performance.now();
         // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof).
         const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${round + 1}.cpuprofile`] : [];
-        const child = spawn(process.execPath, [...prof, self, 'pipeline-worker', name, brokers, input, out, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        // BENCH_NODE_ARGS: more node flags for each worker (space-separated), e.g. --trace-deopt.
+        const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+        // `--conditions=snoopy-bundle`: @snoopy/* load as npm users get them, one bundle per package.
+        const child = spawn(process.execPath, ['--conditions=snoopy-bundle', ...prof, ...nodeArgs, self, 'pipeline-worker', name, brokers, input, out, String(N)], { stdio: ['ignore', 'pipe', 'inherit'] });
         let stdout = '';
         child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
         const code = await deadline(`${name} worker`, new Promise<number | null>((resolve) => child.on('exit', resolve)));
+        if (process.env.BENCH_WORKER_OUT) writeFileSync(`${process.env.BENCH_WORKER_OUT}/${name}-${round + 1}.out`, stdout);
         const wall = performance.now() - started;
         if (code !== 0) throw new Error(`${name} worker exited with ${code}: ${stdout}`);
         const held = await countMessages(brokers, out);
         if (held < N) throw new Error(`${name} worker: ${out} holds ${held} of ${N} messages`);
         const line = stdout.trim().split('\n').find((l) => l.startsWith('{'));
-        const w = line ? (JSON.parse(line) as Result & { maxRssMb: number; loadMs: number; closeMs: number }) : undefined;
+        const w = line ? (JSON.parse(line) as Result & { maxRssMb: number; loadMs: number; closeMs: number; cpuMs: number; gc: { count: number; ms: number; major: number } }) : undefined;
         const rss = w?.maxRssMb ?? NaN;
         const rate = (N / wall) * 1000;
         if (!figures.has(name)) figures.set(name, []);
         figures.get(name)!.push({ rate, rss });
         // Where the wall time went: loading, connecting until the first message, the run after it, closing.
-        const parts = w ? `; load ${fmt(w.loadMs)}, to 1st msg ${fmt(w.startupMs)}, then ${fmt(w.steady)} msg/s, close ${fmt(w.closeMs)} ms` : '';
+        const parts = w ? `; load ${fmt(w.loadMs)}, to 1st msg ${fmt(w.startupMs)}, then ${fmt(w.steady)} msg/s, close ${fmt(w.closeMs)} ms; msg/s by fifth ${w.fifths?.map((t, i, a) => fmt((N / 5) / ((t - (i === 0 ? 0 : a[i - 1]!)) / 1000))).join(' ') ?? '-'}; CPU ${fmt(w.cpuMs)} ms, GC ${fmt(w.gc.ms)} ms in ${w.gc.count} pauses (${w.gc.major} major)` : '';
         console.log(`  round ${round + 1} ${name.padEnd(12)} ${fmt(rate).padStart(9)} msg/s  (${fmt(wall)} ms from spawn to exit; peak RSS ${fmt(rss)} MB${parts})`);
       }
     }

@@ -1,7 +1,8 @@
 // bench/startup: what a snoopy Kafka worker pays for loading its modules before it can connect
 // (issue 15), against a worker written on a Kafka client directly: the Confluent client (which
 // @snoopy/kafka sits on), kafkajs and @platformatic/kafka.
-// Run: pnpm bench:startup (or npx tsc -b packages/core packages/codecs packages/kafka bench && node bench/dist/startup.js)
+// Run: pnpm bench:startup (or npx tsc -b packages/core packages/codecs packages/kafka bench &&
+// node scripts/bundle.mjs core codecs kafka && node bench/dist/startup.js)
 //
 // Method: each case is a fresh `node` process that imports what such a worker imports and prints
 // how long the imports took (`import`) and the time from the process's start to that point
@@ -29,7 +30,11 @@ interface Case {
   readonly code: string;
   /** Where the process runs (which node_modules it resolves from). @default bench/ */
   readonly cwd?: string;
+  /** Node flags: `--conditions=snoopy-bundle` loads the packages' bundles, as npm users get them. */
+  readonly args?: readonly string[];
 }
+
+const bundled = ['--conditions=snoopy-bundle'] as const;
 
 const snoopyCode =
   "await import('@snoopy/kafka'); const core = await import('@snoopy/core'); core.rootLogger().child({ component: 'consumer', topic: 't' }).debug('x');";
@@ -41,15 +46,16 @@ const cases: readonly Case[] = [
   { name: 'confluent', label: '@confluentinc/kafka-javascript', code: "await import('@confluentinc/kafka-javascript');" },
   { name: 'kafkajs', label: 'kafkajs', code: "await import('kafkajs');" },
   { name: 'platformatic', label: '@platformatic/kafka', code: "await import('@platformatic/kafka');" },
-  { name: 'snoopy', label: '@snoopy/kafka + @snoopy/core, a component logger', code: snoopyCode },
+  { name: 'snoopy', label: '@snoopy/kafka + @snoopy/core, a component logger (bundles, as published)', code: snoopyCode, args: bundled },
+  { name: 'modules', label: 'the same from one file per module (the monorepo\'s `dist/`)', code: snoopyCode },
   ...(before ? [{ name: 'before', label: `the same, ${beforeLabel} (BENCH_STARTUP_BEFORE)`, code: snoopyCode, cwd: before }] : []),
-  { name: 'core', label: '(part) @snoopy/core', code: "await import('@snoopy/core');" },
-  { name: 'codecs', label: '(part) @snoopy/codecs', code: "await import('@snoopy/codecs');" },
+  { name: 'core', label: '(part) @snoopy/core (bundle)', code: "await import('@snoopy/core');", args: bundled },
+  { name: 'codecs', label: '(part) @snoopy/codecs (bundle)', code: "await import('@snoopy/codecs');", args: bundled },
 ];
 
 function run(c: Case): { importMs: number; readyMs: number } {
   const code = `const t = performance.now(); ${c.code} const done = performance.now(); console.log(JSON.stringify({ importMs: done - t, readyMs: done }));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+  const out = execFileSync(process.execPath, [...(c.args ?? []), '--input-type=module', '-e', code], {
     cwd: c.cwd ?? benchDir,
     encoding: 'utf8',
     timeout: 60_000,

@@ -45,11 +45,13 @@ export {
   flush,
   progress,
   take,
+  open,
   FailedItem,
   isAcknowledging,
   isDeferredSink,
   isDescribing,
   isFlushing,
+  isOpening,
   isReporting,
   type Acknowledging,
   type Completion,
@@ -60,5 +62,6 @@ export {
   type ProgressReport,
   type Reporting,
   type Taking,
+  type Opening,
 } from './protocol.js';
 export { rootLogger, setRootLogger, type Logger } from './logger.js';

@@ -16,6 +16,8 @@ export const describe: unique symbol = Symbol.for('snoopy.describe') as never;
 export const flush: unique symbol = Symbol.for('snoopy.flush') as never;
 /** Key of an optional method core calls on a source at each progress redraw and for the summary. */
 export const progress: unique symbol = Symbol.for('snoopy.progress') as never;
+/** Key of an optional method core calls once on each sink when a stream that uses it starts. */
+export const open: unique symbol = Symbol.for('snoopy.open') as never;
 /** Key of an optional method of an async iterator: the next item if it is at hand now, without a promise. */
 export const take: unique symbol = Symbol.for('snoopy.take') as never;
 
@@ -81,6 +83,18 @@ export interface Taking<T = unknown> {
   [take](): T | undefined;
 }
 
+/**
+ * A sink that must connect before it can take values (a Kafka producer). Core calls `[open]()`
+ * once per stream, on every sink of its snaps, before it reads any source, and does not wait:
+ * the sink starts connecting while the sources connect, instead of at the first value, which
+ * would hold the first messages until then. It must not throw or reject: a sink that cannot
+ * connect reports that when values are delivered to it. A throw or rejection is a bug of the
+ * sink and fails the stream with SNOOPY_SNAP_SINK.
+ */
+export interface Opening {
+  [open](): void | Promise<void>;
+}
+
 /** A sink with work that can be hurried when the stream drains. */
 export interface Flushing {
   [flush](): Promise<void>;
@@ -139,6 +153,10 @@ export function isDescribing(source: unknown): source is Describing {
 
 export function isReporting(source: unknown): source is Reporting {
   return typeof (source as Partial<Reporting> | null)?.[progress] === 'function';
+}
+
+export function isOpening(sink: unknown): sink is Opening {
+  return typeof (sink as Partial<Opening> | null)?.[open] === 'function';
 }
 
 export function isFlushing(sink: unknown): sink is Flushing {

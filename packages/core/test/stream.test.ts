@@ -5,6 +5,7 @@ import {
   deliver,
   describe,
   flush,
+  open,
   take,
   DeadLetter,
   FailedItem,
@@ -615,6 +616,47 @@ suite('stream(): sources that hand over buffered items synchronously ([take])', 
     expect(via.take + via.next).toBe(handled);
     expect(handled).toBeLessThan(20);
     expect([...acked].sort((x, y) => x - y)).toEqual(Array.from({ length: handled }, (_, i) => i));
+  });
+});
+
+suite('stream(): sinks opened at the start ([open])', () => {
+  it('opens each sink once, before any source is read, without waiting for it', async () => {
+    const r = new Registry();
+    const events: string[] = [];
+    const never = new Promise<void>(() => {});
+    const sink = Object.assign((v: number) => void events.push(`sink ${v}`), {
+      [open]: () => {
+        events.push('open');
+        return never; // still connecting: the stream does not wait for it
+      },
+    });
+    async function* source(): AsyncGenerator<number> {
+      events.push('read');
+      yield 1;
+      yield 2;
+    }
+    r.snap(source(), { sink })((n: number) => n);
+    r.snap([3], { sink })((n: number) => n);
+    await r.stream(opts);
+    expect(events.filter((e) => e === 'open')).toHaveLength(1);
+    expect(events[0]).toBe('open');
+    expect(events).toEqual(expect.arrayContaining(['read', 'sink 1', 'sink 2', 'sink 3']));
+  });
+
+  it('fails the stream with SNOOPY_SNAP_SINK, naming its snaps, when [open] throws or rejects', async () => {
+    for (const fault of ['throws', 'rejects'] as const) {
+      const r = new Registry();
+      const sink = Object.assign((_: number) => undefined, {
+        [open]: () => {
+          if (fault === 'throws') throw new Error('cannot open');
+          return Promise.reject(new Error('cannot open'));
+        },
+      });
+      r.snap(tracked([1, 2, 3], true).source, { sink, name: 'opener' })((n: number) => n);
+      const error = await r.stream(opts).catch((e: unknown) => e);
+      expect(error, fault).toBeInstanceOf(SnapError);
+      expect(error, fault).toMatchObject({ code: 'SNOOPY_SNAP_SINK', snap: 'opener', cause: { message: 'cannot open' } });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { ClosedError, OptionsError, ack, deliver, describe, describeValue, flush, progress, rootLogger, type Completion, type Logger, type MessageMeta, type ProgressReport } from '@snoopy/core';
+import { ClosedError, OptionsError, ack, deliver, describe, describeValue, flush, open, progress, rootLogger, type Completion, type Logger, type MessageMeta, type ProgressReport } from '@snoopy/core';
 import { randomUUID } from 'node:crypto';
 import { createTopic, type CreateTopicOptions } from './admin.js';
 import { checkConfig, processConf, producerSettings, type KafkaConfig } from './conf.js';
@@ -48,6 +48,8 @@ export interface Topic<V = unknown, K = string> extends AsyncIterable<KafkaMessa
   [progress](): ProgressReport | undefined;
   [deliver](input: TopicInput<V, K>, completion: Completion): void | Promise<void>;
   [flush](): Promise<void>;
+  /** Core's call at the start of a stream that has this Topic as a sink: the producer connects then. */
+  [open](): void;
 }
 
 /** `Topic(name, config?, options?)`, with or without `new`. */
@@ -243,6 +245,18 @@ class TopicCore<V, K> {
     await Promise.all([this.producerInstance?.flush(), this.batchInstance?.flush()]);
   }
 
+  /**
+   * Core's `[open]`, at the start of a stream that has this Topic as a sink: the sink's producer
+   * connects now, while the sources join their groups, rather than holding the first outputs
+   * until it has. A connection that fails is reported by the first produce, which tries again.
+   */
+  open(): void {
+    if (this.closing) return;
+    this.sinkProducer()
+      .connect()
+      .catch((error: unknown) => this.log.debug({ err: error }, 'the sink producer could not connect at the start of the stream; the first produce tries again'));
+  }
+
   create(options?: CreateTopicOptions): Promise<boolean> {
     if (this.closing) return Promise.reject(new ClosedError(`Topic ${this.name}`));
     return createTopic(this.config(), this.name, options, this.options.connectTimeoutMs);
@@ -290,6 +304,7 @@ function makeTopic<V, K>(name: string, config?: KafkaConfig, options?: TopicOpti
     [progress]: method(() => core.progress()),
     [deliver]: method((input: TopicInput<V, K>, completion: Completion) => core.deliver(input, completion)),
     [flush]: method(() => core.flush()),
+    [open]: method(() => core.open()),
   });
   return topic as unknown as Topic<V, K>;
 }

@@ -1,4 +1,4 @@
-import { Registry, rootLogger, type SnapContext } from '@snoopy/core';
+import { Registry, rootLogger, setRootLogger, type Logger, type SnapContext } from '@snoopy/core';
 import { StringCodec } from '@snoopy/codecs';
 
 import { describe, expect, test } from 'vitest';
@@ -10,6 +10,45 @@ const quiet = rootLogger().child({}, { level: 'silent' });
 
 describe.skipIf(!servers)('Topic inside stream()', () => {
   const base = () => ({ 'bootstrap.servers': servers! });
+
+  test('a Topic sink connects its producer when the stream starts, before the first output', async () => {
+    const connected: string[] = [];
+    const make = (fields: Record<string, unknown> = {}): Logger => {
+      const noop = () => {};
+      const debug = (extra: Record<string, unknown>, msg: string) => {
+        if (msg === 'producer connected') connected.push(`${String(fields.topic)} batchAcks=${String(extra.batchAcks)}`);
+      };
+      return { level: 'debug', isLevelEnabled: () => true, child: (more: Record<string, unknown>) => make({ ...fields, ...more }), trace: noop, debug, info: noop, warn: noop, error: noop, fatal: noop } as unknown as Logger;
+    };
+    setRootLogger(make());
+    try {
+      const output = randomName('out');
+      const sink = Topic<number>(output, base());
+      await sink.create({ partitions: 1 });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      async function* later(): AsyncGenerator<number> {
+        await gate;
+        yield 42;
+      }
+      const r = new Registry();
+      r.snap(later(), { sink, name: 'opened' })((n: number) => n);
+      const streaming = r.stream({ handleSignals: false, logger: quiet, progress: false, dispose: true });
+      // Nothing was produced yet: the sink's producer connects because the stream started.
+      const deadline = Date.now() + 30_000;
+      while (connected.length === 0) {
+        if (Date.now() > deadline) throw new Error('the sink producer did not connect within 30 s of the stream start');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(connected).toEqual([`${output} batchAcks=true`]);
+      expect(sink.stats.produced).toBe(0);
+      release();
+      await streaming;
+      expect(sink.stats.delivered).toBe(1);
+    } finally {
+      setRootLogger(undefined as never);
+    }
+  });
 
   test('topic -> handler -> topic: every message once, offsets committed, topics disposed', async () => {
     const input = randomName('in');

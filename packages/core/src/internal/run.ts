@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SnapError, TimeoutError, type SnoopyError } from '../errors.js';
-import { isFlushing, flush } from '../protocol.js';
+import { isFlushing, isOpening, flush, open } from '../protocol.js';
 import type { ResolvedStreamOptions, Source } from '../options.js';
 import type { StreamSummary } from '../context.js';
 import { Pump } from './pump.js';
@@ -107,6 +107,7 @@ export class Run implements RunControl {
     const progressLog = progressIntervalMs === false ? undefined : new ProgressLog(this.runners, progressIntervalMs);
     let timeout: TimeoutError | undefined;
     try {
+      this.openSinks();
       const pumping = Promise.all(this.pumps.map((p) => p.start()));
       await Promise.race([pumping, new Promise<void>((resolve) => this.stopWaiters.push(resolve))]);
       // From a stop on, the whole wait is bounded by `closeTimeoutMs`; a natural end is not.
@@ -165,6 +166,21 @@ export class Run implements RunControl {
           if (deadline.expired) return;
           await Promise.race([runner.changed(), deadline.passed]);
         }
+      }
+    }
+  }
+
+  /** `[open]()` on every sink, not awaited: they connect while the sources do. */
+  private openSinks(): void {
+    const sinks = new Set<unknown>(this.runners.flatMap((r) => r.definition.options.sinks));
+    for (const sink of sinks) {
+      if (!isOpening(sink)) continue;
+      const failed = (error: unknown): void => this.fail(new SnapError('SNOOPY_SNAP_SINK', this.sinkOwners(sink), error));
+      try {
+        const opening = sink[open]();
+        if (opening !== undefined && typeof (opening as Partial<Promise<void>>).then === 'function') opening.then(undefined, failed);
+      } catch (error) {
+        failed(error);
       }
     }
   }
