@@ -60,8 +60,8 @@ export interface ConsumerSetup<V, K> {
 }
 
 /**
- * While more than YIELD_UNACKED items are unacknowledged, the consumer lets the event loop run
- * after every BURST items it hands out (see `yieldThenNext()`).
+ * While more than YIELD_UNACKED items are unacknowledged, or a fetch is under way, the consumer
+ * lets the event loop run after every BURST items it hands out (see `yieldThenNext()`).
  */
 const BURST = 64;
 const YIELD_UNACKED = 1000;
@@ -171,13 +171,13 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>>, T
    */
   [take](): ConsumedItem<V, K> | undefined {
     if (!this.ready || this.barrier || this.error !== undefined || this.stopped) return undefined;
-    if (++this.burst > BURST && this.unacked > YIELD_UNACKED) return undefined;
+    if (++this.burst > BURST && this.mustYield()) return undefined;
     return this.take();
   }
 
   next(): Promise<IteratorResult<ConsumedItem<V, K>>> {
     if (this.ready && !this.barrier && this.error === undefined && !this.stopped) {
-      if (++this.burst > BURST && this.unacked > YIELD_UNACKED) return this.yieldThenNext();
+      if (++this.burst > BURST && this.mustYield()) return this.yieldThenNext();
       const item = this.take();
       if (item !== undefined) return Promise.resolve({ done: false, value: item });
     }
@@ -189,8 +189,15 @@ export class TopicConsumer<V, K> implements AsyncIterator<ConsumedItem<V, K>>, T
    * event loop. Delivery reports, which acknowledge the items of a consume-transform-produce
    * snap, then wait behind whole fetches, and unacknowledged items pile up to the snap's
    * `maxPending` (bench/results/kafka.md: 10,000 in flight, 14% of the pipeline's time in GC).
-   * So while many items are unacknowledged, let I/O in every BURST items.
+   * And the result of the next fetch, started when the buffer is half empty, waits until the
+   * buffer is empty, so every batch is followed by a wait for the next (issue 15: 10 to 50 ms
+   * per batch of 1,000 in a worker's first second). So while many items are unacknowledged, or
+   * a fetch is under way, let I/O in every BURST items.
    */
+  private mustYield(): boolean {
+    return this.unacked > YIELD_UNACKED || this.fetcher!.fetching;
+  }
+
   private yieldThenNext(): Promise<IteratorResult<ConsumedItem<V, K>>> {
     return new Promise((resolve, reject) => {
       setImmediate(() => {

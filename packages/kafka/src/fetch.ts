@@ -30,7 +30,7 @@ export interface FetchEvents {
 export class Fetcher {
   private buffer: NativeMessage[] = [];
   private head = 0;
-  private fetching = false;
+  private consuming = false;
   private stopped = false;
   /** Set while every partition is paused because core is not draining the buffer. */
   private full = false;
@@ -48,6 +48,11 @@ export class Fetcher {
   ) {
     this.timer = setInterval(() => this.keepAlive(keepAliveMs), Math.max(1, keepAliveMs >> 1));
     this.timer.unref();
+  }
+
+  /** A `consume()` is under way (its result may be waiting for the event loop). */
+  get fetching(): boolean {
+    return this.consuming;
   }
 
   /** Messages fetched and not yet taken. */
@@ -77,11 +82,11 @@ export class Fetcher {
 
   /** Starts a `consume()` unless one is running. */
   fill(): void {
-    if (this.fetching || this.stopped) return;
-    this.fetching = true;
+    if (this.consuming || this.stopped) return;
+    this.consuming = true;
     this.lastFetch = performance.now();
     this.native.consume(this.batchSize, (err, messages) => {
-      this.fetching = false;
+      this.consuming = false;
       this.lastFetch = performance.now();
       if (this.quiet) {
         // librdkafka serves commit results (offset_commit_cb) only while the application polls.
@@ -111,7 +116,7 @@ export class Fetcher {
   }
 
   private keepAlive(keepAliveMs: number): void {
-    if (this.stopped || this.fetching || performance.now() - this.lastFetch < keepAliveMs) return;
+    if (this.stopped || this.consuming || performance.now() - this.lastFetch < keepAliveMs) return;
     if (this.buffered > 0 && !this.full) {
       this.full = true;
       for (const t of this.events.partitions()) this.apply(t);

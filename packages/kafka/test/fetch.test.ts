@@ -1,6 +1,6 @@
 // The fetcher (fetch.ts): polling goes on while handlers are busy, and a partition with too many
 // unacknowledged messages is paused.
-import { Registry, ack, rootLogger } from '@snoopy/core';
+import { Registry, ack, rootLogger, take as takeNow, type Taking } from '@snoopy/core';
 import { describe, expect, test } from 'vitest';
 import { Topic, type KafkaMessage } from '../src/index.js';
 import { bootstrapServers, closing, randomName, take } from './helpers.js';
@@ -94,5 +94,54 @@ describe.skipIf(!servers)('fetching', () => {
     } finally {
       await it.return?.();
     }
+  });
+  test('while a fetch is under way, the consumer hands out at most 64 buffered items without letting the event loop run', { timeout: 60_000 }, async () => {
+    const name = randomName('burst');
+    const producer = closing(Topic<number>(name, base()));
+    await producer.create({ partitions: 1 });
+    const n = 3000;
+    await Promise.all(Array.from({ length: n }, (_, i) => producer(i)));
+
+    const topic = closing(Topic<number>(name, { ...base(), 'group.id': randomName('g') }, { fetchBatchSize: 400 }));
+    const it = topic[Symbol.asyncIterator]() as AsyncIterator<KafkaMessage<number>> & Taking<KafkaMessage<number>>;
+    const values: number[] = [];
+    // Acknowledged at once, so that never more than 1,000 are unacknowledged: only the fetch
+    // under way makes the consumer let the event loop run.
+    const got = (m: KafkaMessage<number>): void => {
+      values.push(m.value);
+      topic[ack](m);
+    };
+    let longest = 0;
+    let yieldsWithItemsLeft = 0;
+    try {
+      got((await it.next()).value);
+      const f = (it as unknown as { fetcher: { fetching: boolean; buffered: number } }).fetcher;
+      while (values.length < n) {
+        // One synchronous run of takes, as core's pull loop makes them between two awaits.
+        let run = 0;
+        for (;;) {
+          const fetchingBefore = f.fetching;
+          const item = it[takeNow]();
+          if (item === undefined) {
+            if (f.buffered > 0) yieldsWithItemsLeft++;
+            break;
+          }
+          got(item);
+          if (fetchingBefore) longest = Math.max(longest, ++run);
+        }
+        if (values.length === n) break;
+        const next = await it.next();
+        if (next.done === true) break;
+        got(next.value);
+      }
+    } finally {
+      await it.return?.();
+    }
+    expect(values).toEqual(Array.from({ length: n }, (_, i) => i));
+    // Every run of takes made while a fetch was under way stopped within 64 (+1 for the take
+    // that started the fetch) items, and some stopped with items still buffered: the event loop ran.
+    expect(longest).toBeGreaterThan(0);
+    expect(longest).toBeLessThanOrEqual(65);
+    expect(yieldsWithItemsLeft).toBeGreaterThan(0);
   });
 });
