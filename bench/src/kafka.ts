@@ -1052,6 +1052,28 @@ async function pipelineWorker(): Promise<void> {
 }
 
 /**
+ * The machine's CPU time (Linux /proc/stat, every process, all cores) as clock ticks; given an
+ * earlier reading, the share of the time since that was busy and stolen by the hypervisor, in %.
+ */
+function machineTicks(): number[];
+function machineTicks(before: number[]): { busy: number; steal: number };
+function machineTicks(before?: number[]): number[] | { busy: number; steal: number } {
+  let now: number[] = [];
+  try {
+    now = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    // not Linux
+  }
+  if (before === undefined) return now;
+  if (now.length < 8 || before.length < 8) return { busy: NaN, steal: NaN };
+  const d = now.map((x, i) => x - (before[i] ?? 0));
+  const total = d.slice(0, 8).reduce((a, b) => a + b, 0);
+  // user nice system idle iowait irq softirq steal
+  const busy = d[0]! + d[1]! + d[2]! + d[5]! + d[6]!;
+  return { busy: Math.round((100 * busy) / total), steal: Math.round((100 * d[7]!) / total) };
+}
+
+/**
  * BENCH_THREADS=1: each worker prints its threads' CPU time (Linux /proc), sampled every 50 ms
  * so that threads which ended (librdkafka's, at close) keep their last figure; the main thread
  * first, then by start time (V8's platform workers start with the process), to stderr.
@@ -1095,6 +1117,7 @@ async function processesBench(): Promise<void> {
       for (const name of order) {
         const out = unique(`bench-proc-${name}`);
         await createTopics(brokers, [out]);
+        const machineBefore = machineTicks();
         const started = performance.now();
         // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (node --cpu-prof).
         const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${round + 1}.cpuprofile`] : [];
@@ -1107,6 +1130,7 @@ async function processesBench(): Promise<void> {
         const code = await deadline(`${name} worker`, new Promise<number | null>((resolve) => child.on('exit', resolve)));
         if (process.env.BENCH_WORKER_OUT) writeFileSync(`${process.env.BENCH_WORKER_OUT}/${name}-${round + 1}.out`, stdout);
         const wall = performance.now() - started;
+        const machine = machineTicks(machineBefore);
         if (code !== 0) throw new Error(`${name} worker exited with ${code}: ${stdout}`);
         const held = await countMessages(brokers, out);
         if (held < N) throw new Error(`${name} worker: ${out} holds ${held} of ${N} messages`);
@@ -1117,7 +1141,7 @@ async function processesBench(): Promise<void> {
         if (!figures.has(name)) figures.set(name, []);
         figures.get(name)!.push({ rate, rss });
         // Where the wall time went: loading, connecting until the first message, the run after it, closing.
-        const parts = w ? `; load ${fmt(w.loadMs)}, to 1st msg ${fmt(w.startupMs)}, then ${fmt(w.steady)} msg/s, close ${fmt(w.closeMs)} ms; msg/s by fifth ${w.fifths?.map((t, i, a) => fmt((N / 5) / ((t - (i === 0 ? 0 : a[i - 1]!)) / 1000))).join(' ') ?? '-'}; CPU ${fmt(w.cpuMs)} ms, GC ${fmt(w.gc.ms)} ms in ${w.gc.count} pauses (${w.gc.major} major)` : '';
+        const parts = w ? `; load ${fmt(w.loadMs)}, to 1st msg ${fmt(w.startupMs)}, then ${fmt(w.steady)} msg/s, close ${fmt(w.closeMs)} ms; machine busy ${machine.busy}% steal ${machine.steal}%; msg/s by fifth ${w.fifths?.map((t, i, a) => fmt((N / 5) / ((t - (i === 0 ? 0 : a[i - 1]!)) / 1000))).join(' ') ?? '-'}; CPU ${fmt(w.cpuMs)} ms, GC ${fmt(w.gc.ms)} ms in ${w.gc.count} pauses (${w.gc.major} major)` : '';
         console.log(`  round ${round + 1} ${name.padEnd(12)} ${fmt(rate).padStart(9)} msg/s  (${fmt(wall)} ms from spawn to exit; peak RSS ${fmt(rss)} MB${parts})`);
       }
     }
