@@ -96,5 +96,5 @@ console.log(lines.join('\n'));
 mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
 writeFileSync(
   fileURLToPath(new URL('../results/startup.md', import.meta.url)),
-  `# bench/startup\n\nCommand: \`npx tsc -b packages/core packages/codecs packages/kafka bench && ${before ? `BENCH_STARTUP_BEFORE=${before} ` : ''}node bench/dist/startup.js\`\n\n${lines.join('\n')}\n`,
+  `# bench/startup\n\nCommand: \`npx tsc -b packages/core packages/codecs packages/kafka bench && node scripts/bundle.mjs core codecs kafka && ${before ? `BENCH_STARTUP_BEFORE=${before} ` : ''}node bench/dist/startup.js\`\n\n${lines.join('\n')}\n`,
 );
