@@ -584,7 +584,7 @@ suite('stream(): sources that hand over buffered items synchronously ([take])', 
     expect(summary.in).toBe(30);
   });
 
-  it('is asked only for an acknowledging source or one feeding several snaps, and each snap sees every item once', async () => {
+  it('serves a source bound to several snaps: each snap sees every item once, and each item is acknowledged once', async () => {
     const r = new Registry();
     const { source, acked, via } = takingSource(12);
     const a: number[] = [];
