@@ -1,10 +1,11 @@
-import { FailedItem, deliver, describe as describeKey, ack, flush } from '@snoopy/core';
+import { FailedItem, Registry, deliver, describe as describeKey, ack, flush, rootLogger } from '@snoopy/core';
 import { BytesCodec, StringCodec } from '@snoopy/codecs';
 import { describe, expect, test } from 'vitest';
 import { Conf, Topic, type KafkaMessage } from '../src/index.js';
 import { bootstrapServers, closing, counter, randomName, take } from './helpers.js';
 
 const servers = bootstrapServers();
+const quiet = rootLogger().child({}, { level: 'silent' });
 
 describe.skipIf(!servers)('Topic on a real broker', () => {
   const base = () => ({ 'bootstrap.servers': servers! });
@@ -169,6 +170,16 @@ describe.skipIf(!servers)('Topic on a real broker', () => {
     await expect(topic(1)).rejects.toMatchObject({ code: 'SNOOPY_KAFKA_CONNECT', message: expect.stringContaining('127.0.0.1:1') });
     const consumer = closing(Topic('x', { 'bootstrap.servers': '127.0.0.1:1', 'group.id': 'g' }, { connectTimeoutMs: 1000 }));
     await expect(consumer[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'SNOOPY_KAFKA_CONNECT', message: expect.stringContaining('127.0.0.1:1') });
+  });
+
+  test('a sink whose broker is unreachable: opened at the stream start, its first output fails the stream with SNOOPY_KAFKA_CONNECT, and close() returns', async () => {
+    const sink = Topic<number>('x', { 'bootstrap.servers': '127.0.0.1:1' }, { connectTimeoutMs: 1000 });
+    const r = new Registry();
+    r.snap([1], { sink, name: 'unreachable' })((n: number) => n);
+    const error = await r.stream({ handleSignals: false, logger: quiet, progress: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SNOOPY_SNAP_SINK', snap: 'unreachable', cause: { code: 'SNOOPY_KAFKA_CONNECT', message: expect.stringContaining('127.0.0.1:1') } });
+    expect(sink.stats.produced).toBe(0);
+    await sink.close();
   });
 
   test('Conf() is merged at first connect, whether it comes before or after the Topic', async () => {
