@@ -14,7 +14,8 @@
 // Results and how to read them: bench/results/kafka.md.
 //
 // Modes: `node bench/dist/kafka.js processes` runs each client's pipeline as its own worker
-// process (issue 15); `node bench/dist/kafka.js rebalance` measures rebalance settle time.
+// process (issue 15); `node bench/dist/kafka.js rebalance` measures rebalance settle time;
+// `node bench/dist/kafka.js binding` measures the Confluent binding's consume alone (its ceiling).
 //
 // The broker: KAFKA_BOOTSTRAP_SERVERS, or one started here by test/broker/broker.mjs and stopped
 // at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
@@ -1158,8 +1159,77 @@ async function processesBench(): Promise<void> {
   }
 }
 
+/** The calling thread's CPU time in ms (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The binding's own ceiling (`node bench/dist/kafka.js binding`, issue 15): a raw KafkaConsumer
+ * that only calls `consume(n)` and drops what it gets, with a fresh group per round, for n of
+ * 300, 1000 and 5000. It reports msgs/s from the first batch to the last, the main thread's
+ * CPU time per message (the binding turns every librdkafka message into a JavaScript object with
+ * two copied Buffers on the main thread, before any client code runs), and the median time from
+ * a `consume(n)` call to its callback. Every consumer on @confluentinc/kafka-javascript pays
+ * this, snoopy and the hand-written loops alike.
+ */
+async function bindingBench(): Promise<void> {
+  const b = await broker();
+  const brokers = b.bootstrapServers;
+  try {
+    const input = unique('bench-binding');
+    await createTopics(brokers, [input]);
+    await raw(brokers).produce(input, N);
+    console.log(`Kafka binding ceiling: consume(n) alone, N=${N} messages of ${VALUE_BYTES} B, ${PARTITIONS} partitions, ${ROUNDS} interleaved round(s), medians`);
+    const sizes = [300, 1000, 5000];
+    const figures = new Map<number, Array<{ rate: number; cpuUs: number; callMs: number }>>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of sizes) {
+        const c = await rdConnectConsumer(brokers, input);
+        try {
+          let got = 0;
+          let first = 0;
+          let cpu0 = 0;
+          const calls: number[] = [];
+          while (got < N) {
+            const t = performance.now();
+            const msgs = await deadline('binding consume', cb<Confluent.Message[]>((d) => c.consume(n, d)));
+            if (msgs.length === 0) continue;
+            if (first === 0) {
+              first = performance.now();
+              cpu0 = threadCpuMs();
+            } else calls.push(performance.now() - t);
+            got += msgs.length;
+          }
+          const ms = performance.now() - first;
+          const f = { rate: (got / ms) * 1000, cpuUs: ((threadCpuMs() - cpu0) * 1000) / got, callMs: [...calls].sort((x, y) => x - y)[calls.length >> 1] ?? NaN };
+          if (!figures.has(n)) figures.set(n, []);
+          figures.get(n)!.push(f);
+          console.log(`  round ${round + 1} consume(${n})`.padEnd(24) + `${fmt(f.rate).padStart(9)} msg/s, main thread ${f.cpuUs.toFixed(1)} µs/msg, a call ${f.callMs.toFixed(1)} ms`);
+        } finally {
+          await rdClose(c);
+        }
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    console.log('\nmedians        msg/s   main thread µs/msg   ms per call');
+    for (const n of sizes) {
+      const f = figures.get(n)!;
+      console.log(`consume(${n})`.padEnd(13) + fmt(med(f.map((x) => x.rate))).padStart(8) + med(f.map((x) => x.cpuUs)).toFixed(1).padStart(21) + med(f.map((x) => x.callMs)).toFixed(1).padStart(14));
+    }
+  } finally {
+    await b.stop();
+  }
+}
+
 const mode = process.argv[2];
-(mode === 'rebalance' ? rebalanceBench() : mode === 'processes' ? processesBench() : mode === 'pipeline-worker' ? pipelineWorker() : main()).then(
+(mode === 'rebalance' ? rebalanceBench() : mode === 'binding' ? bindingBench() : mode === 'processes' ? processesBench() : mode === 'pipeline-worker' ? pipelineWorker() : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(err);
