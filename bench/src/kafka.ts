@@ -1176,8 +1176,9 @@ function threadCpuMs(): number {
  * 300, 1000 and 5000. It reports msgs/s from the first batch to the last, the main thread's
  * CPU time per message (the binding turns every librdkafka message into a JavaScript object with
  * two copied Buffers on the main thread, before any client code runs), and the median time from
- * a `consume(n)` call to its callback. Every consumer on @confluentinc/kafka-javascript pays
- * this, snoopy and the hand-written loops alike.
+ * a `consume(n)` call to its callback; then the main thread's time per `produce()` call of a
+ * pre-encoded value (delivery reports for errors only). Every client on
+ * @confluentinc/kafka-javascript pays these, snoopy and the hand-written loops alike.
  */
 async function bindingBench(): Promise<void> {
   const b = await broker();
@@ -1217,12 +1218,36 @@ async function bindingBench(): Promise<void> {
         }
       }
     }
+    // The other half of a pipeline's binding cost: produce() of N pre-encoded values (the
+    // producer's queue holds them all, so no call waits), timed on the main thread; then flush.
+    const values = rowsUpTo(N).map((r) => encode(r));
+    const produced: Array<{ rate: number; cpuUs: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const out = unique('bench-binding-out');
+      await createTopics(brokers, [out]);
+      const p = new RdProducer({ ...rdProducerConfig(brokers), 'delivery.report.only.error': true, 'queue.buffering.max.messages': N + 1 });
+      await cb<unknown>((done) => p.connect({ timeout: 15_000 }, done));
+      try {
+        p.produce(out, null, values[0]!, null);
+        await cb((done) => p.flush(10_000, done));
+        const cpu0 = threadCpuMs();
+        const t0 = performance.now();
+        for (let i = 0; i < N; i++) p.produce(out, null, values[i]!, null);
+        const f = { rate: (N / (performance.now() - t0)) * 1000, cpuUs: ((threadCpuMs() - cpu0) * 1000) / N };
+        await cb((done) => p.flush(60_000, done));
+        produced.push(f);
+        console.log(`  round ${round + 1} produce()`.padEnd(24) + `${fmt(f.rate).padStart(9)} calls/s, main thread ${f.cpuUs.toFixed(1)} µs/msg`);
+      } finally {
+        await rdClose(p);
+      }
+    }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
     console.log('\nmedians        msg/s   main thread µs/msg   ms per call');
     for (const n of sizes) {
       const f = figures.get(n)!;
       console.log(`consume(${n})`.padEnd(13) + fmt(med(f.map((x) => x.rate))).padStart(8) + med(f.map((x) => x.cpuUs)).toFixed(1).padStart(21) + med(f.map((x) => x.callMs)).toFixed(1).padStart(14));
     }
+    console.log('produce()'.padEnd(13) + fmt(med(produced.map((x) => x.rate))).padStart(8) + med(produced.map((x) => x.cpuUs)).toFixed(1).padStart(21) + '-'.padStart(14));
   } finally {
     await b.stop();
   }
