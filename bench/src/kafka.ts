@@ -9,8 +9,9 @@
 //            only once its output is acknowledged).
 // Clients: (a) raw @confluentinc/kafka-javascript callback API (Producer.produce() with delivery
 // reports, KafkaConsumer.consume(n, cb)), and the same with error-only delivery reports and
-// flush() (raw-flush, for reference), (b) kafkajs, (c) @platformatic/kafka, (d) snoopy (Topic
-// from @snoopy/kafka with snap/stream from @snoopy/core, default options).
+// flush() (raw-flush, for reference), and a pipeline loop shaped like snoopy's worker that keeps
+// working while it flushes (raw-overlap, pipeline only), (b) kafkajs, (c) @platformatic/kafka,
+// (d) snoopy (Topic from @snoopy/kafka with snap/stream from @snoopy/core, default options).
 // Results and how to read them: bench/results/kafka.md.
 //
 // Modes: `node bench/dist/kafka.js processes` runs each client's pipeline as its own worker
@@ -82,7 +83,8 @@ interface Result {
 
 interface Client {
   readonly name: string;
-  produce(topic: string, n: number): Promise<Result>;
+  /** Absent (as `consume`) where it would repeat another client's code. */
+  produce: ((topic: string, n: number) => Promise<Result>) | undefined;
   /** Absent where it would repeat another client's code. */
   consume: ((topic: string, n: number) => Promise<Result>) | undefined;
   pipeline(input: string, output: string, n: number): Promise<Result>;
@@ -444,6 +446,106 @@ const rawFlush = (brokers: string): Client => {
   };
 };
 
+/**
+ * The raw client in the shape of snoopy's worker (issue 15, fifth pass), the fastest hand-written
+ * at-least-once loop found so far: the next `consume()` is always in flight while a batch is
+ * processed; every message is produced at once; one `flush()` at a time covers what was produced
+ * before it began (messages produced while it runs are held for the next one, as librdkafka sends
+ * at once what is queued during a flush); an epoch's offsets are stored once its flush returned
+ * and a turn of the event loop brought no failure report. raw-flush's loop waits for each flush;
+ * this one keeps working.
+ */
+const rawOverlap = (brokers: string): Client => ({
+  name: 'raw-overlap',
+  produce: undefined,
+  consume: undefined,
+
+  async pipeline(input, output, n) {
+    const clock = new Clock();
+    const p = new RdProducer({ ...rdProducerConfig(brokers), 'client.id': 'bench-raw-overlap', 'delivery.report.only.error': true });
+    await cb<unknown>((done) => p.connect({ timeout: 15_000 }, done));
+    p.setPollInterval(50);
+    const c = await rdConnectConsumer(brokers, input, { 'enable.auto.offset.store': false });
+    const OVERLAP_BATCH = 1000;
+    try {
+      await deadline('raw-overlap pipeline', new Promise<void>((ok, fail) => {
+        type Epoch = { n: number; last: Map<number, number> };
+        let open: Epoch = { n: 0, last: new Map() };
+        let held: Array<{ value: Buffer; key: Confluent.MessageKey; partition: number; offset: number }> = [];
+        let flushing = false;
+        let reports = 0;
+        let delivered = 0;
+        let finished = false;
+        p.on('delivery-report', (err) => {
+          reports++;
+          finished = true;
+          fail(err ?? new Error('delivery failed'));
+        });
+        const send = (value: Buffer, key: Confluent.MessageKey, partition: number, offset: number): void => {
+          for (;;) {
+            try {
+              p.produce(output, null, value, key, null);
+              break;
+            } catch (e) {
+              if ((e as { code?: number }).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw e;
+              p.poll();
+            }
+          }
+          open.n++;
+          open.last.set(partition, offset);
+        };
+        const flush = (): void => {
+          if (flushing || open.n === 0 || finished) return;
+          flushing = true;
+          const epoch = open;
+          open = { n: 0, last: new Map() };
+          const seen = reports;
+          p.flush(60_000, (err) => {
+            if (err) return fail(err);
+            // Failure reports reach JavaScript on their own turn: confirm after one without any.
+            setImmediate(() => {
+              if (reports !== seen || finished) return;
+              c.offsetsStore([...epoch.last].map(([partition, offset]) => ({ topic: input, partition, offset: offset + 1 })));
+              delivered += epoch.n;
+              clock.progress(delivered, n);
+              flushing = false;
+              const h = held;
+              held = [];
+              for (const m of h) send(m.value, m.key, m.partition, m.offset);
+              if (delivered >= n) {
+                finished = true;
+                ok();
+              } else flush();
+            });
+          });
+        };
+        let consumed = 0;
+        const onBatch = (err: unknown, msgs: Confluent.Message[]): void => {
+          if (err) return fail(err);
+          if (finished) return;
+          consumed += msgs.length;
+          // The next batch is fetched while this one is processed.
+          if (consumed < n) c.consume(OVERLAP_BATCH, onBatch);
+          if (msgs.length === 0) return;
+          clock.first();
+          for (const m of msgs) {
+            const out = encode(transform(decode(m.value)));
+            if (flushing) held.push({ value: out, key: m.key, partition: m.partition, offset: m.offset });
+            else send(out, m.key, m.partition, m.offset);
+          }
+          setImmediate(flush);
+        };
+        c.consume(OVERLAP_BATCH, onBatch);
+      }));
+      clock.end();
+      return clock.result(n);
+    } finally {
+      await rdClose(c);
+      await rdClose(p);
+    }
+  },
+});
+
 // ------------------------------------------------------------------------------------------------
 // kafkajs: batched sends, eachBatch.
 
@@ -718,7 +820,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const makers: Array<(brokers: string) => Client> = [raw, rawFlush, kjs, plat];
+    const makers: Array<(brokers: string) => Client> = [raw, rawFlush, rawOverlap, kjs, plat];
     const snoopyClient = await loadSnoopy();
     if (snoopyClient) makers.push(snoopyClient);
     const wanted = process.env.BENCH_CLIENTS?.split(',');
@@ -730,17 +832,17 @@ async function main(): Promise<void> {
     // One input topic, filled once by the raw client, read by every consumer and pipeline.
     const input = unique('bench-input');
     await createTopics(brokers, [input]);
-    await raw(brokers).produce(input, N);
+    await raw(brokers).produce!(input, N);
     if (await countMessages(brokers, input) < N) throw new Error(`input topic ${input} does not hold ${N} messages`);
 
     const best = new Map<string, Result>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const phase of PHASES) {
         for (const client of clients) {
-          if (phase === 'consume' && !client.consume) continue;
+          if ((phase === 'consume' && !client.consume) || (phase === 'produce' && !client.produce)) continue;
           const out = unique(`bench-${client.name}-${phase}`);
           if (phase !== 'consume') await createTopics(brokers, [out]);
-          const r = phase === 'produce' ? await client.produce(out, N)
+          const r = phase === 'produce' ? await client.produce!(out, N)
             : phase === 'consume' ? await client.consume!(input, N)
             : await client.pipeline(input, out, N);
           if (phase !== 'consume') {
@@ -1016,7 +1118,7 @@ async function rebalanceBench(): Promise<void> {
 // the Confluent binding, which the bench's helpers use), as a user's worker would.
 
 async function clientsFor(brokers: string, only?: string): Promise<Client[]> {
-  const byName: Record<string, (brokers: string) => Client> = { raw, 'raw-flush': rawFlush, kafkajs: kjs, platformatic: plat };
+  const byName: Record<string, (brokers: string) => Client> = { raw, 'raw-flush': rawFlush, 'raw-overlap': rawOverlap, kafkajs: kjs, platformatic: plat };
   const makers = only === undefined ? Object.values(byName) : only in byName ? [byName[only]!] : [];
   if (only === undefined || only === 'snoopy') {
     const snoopyClient = await loadSnoopy();
@@ -1110,7 +1212,7 @@ async function processesBench(): Promise<void> {
       + `${ROUNDS} interleaved round(s), medians; ${cpus().length} cores shared with the broker at ${brokers}`);
     const input = unique('bench-input');
     await createTopics(brokers, [input]);
-    await raw(brokers).produce(input, N);
+    await raw(brokers).produce!(input, N);
     if (await countMessages(brokers, input) < N) throw new Error(`input topic ${input} does not hold ${N} messages`);
     const figures = new Map<string, Array<{ rate: number; rss: number }>>();
     for (let round = 0; round < ROUNDS; round++) {
@@ -1186,7 +1288,7 @@ async function bindingBench(): Promise<void> {
   try {
     const input = unique('bench-binding');
     await createTopics(brokers, [input]);
-    await raw(brokers).produce(input, N);
+    await raw(brokers).produce!(input, N);
     console.log(`Kafka binding ceiling: consume(n) alone, N=${N} messages of ${VALUE_BYTES} B, ${PARTITIONS} partitions, ${ROUNDS} interleaved round(s), medians`);
     const sizes = [300, 1000, 5000];
     const figures = new Map<number, Array<{ rate: number; cpuUs: number; callMs: number }>>();
