@@ -16,7 +16,7 @@
 //
 // Modes: `node bench/dist/kafka.js processes` runs each client's pipeline as its own worker
 // process (issue 15); `node bench/dist/kafka.js rebalance` measures rebalance settle time;
-// `node bench/dist/kafka.js binding` measures the Confluent binding's consume alone (its ceiling).
+// `node bench/dist/kafka.js binding` measures the Confluent binding's consume() and produce() alone.
 //
 // The broker: KAFKA_BOOTSTRAP_SERVERS, or one started here by test/broker/broker.mjs and stopped
 // at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
