@@ -22,7 +22,8 @@
 // at the end. Env: BENCH_N (messages per phase, default 200000), BENCH_PARTITIONS (default 3),
 // BENCH_ROUNDS (default 3, the best round is reported), BENCH_CLIENTS and BENCH_PHASES (comma lists,
 // default all), BENCH_SNOOPY_FETCH (the snoopy Topic's fetchBatchSize), BENCH_SNOOPY_TUNED (JSON
-// of librdkafka settings added to every snoopy Topic's config), BENCH_SNOOPY_PENDING (the snoopy
+// of librdkafka settings added to every snoopy Topic's config), BENCH_RAW_TUNED (the same for the
+// raw, raw-flush and raw-overlap producers), BENCH_SNOOPY_PENDING (the snoopy
 // snaps' maxPending; core's default otherwise). Processes mode only: BENCH_CPU_PROF=<dir> (a V8
 // CPU profile per worker), BENCH_THREADS=1 (each worker's CPU time per thread, to stderr),
 // BENCH_NODE_ARGS (more node flags per worker), BENCH_WORKER_OUT=<dir> (each worker's stdout).
@@ -184,6 +185,9 @@ function rdProducerConfig(brokers: string) {
     'queue.buffering.max.messages': 500_000,
     'queue.buffering.max.kbytes': 1_048_576,
     'compression.codec': 'none',
+    // BENCH_RAW_TUNED: librdkafka settings added to the hand-written loops' producers, e.g.
+    // {"enable.idempotence":true} to give them the producer guarantee snoopy's Topic has by default.
+    ...(process.env.BENCH_RAW_TUNED ? (JSON.parse(process.env.BENCH_RAW_TUNED) as Record<string, string | number | boolean>) : {}),
   } as const;
 }
 

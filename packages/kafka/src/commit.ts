@@ -5,6 +5,14 @@ import { KafkaError, nativeCodes, wrapNative } from './errors.js';
 import type { PartitionOffsets } from './offsets.js';
 import type { TopicProducer } from './producer.js';
 
+/**
+ * Commit durations are kept in whole milliseconds: every counter of a Topic's stats stays a
+ * small integer, so the object keeps one shape. A fraction there once changed its shape
+ * mid-run and sent every hot function that counts (consume, acknowledge, produce) back to the
+ * interpreter to be compiled again.
+ */
+const wholeMs = (ms: number): number => Math.round(ms);
+
 /** Consecutive failed offset commits after which the consumer fails with `SNOOPY_KAFKA_COMMIT`. */
 export const COMMIT_ATTEMPTS = 5;
 
@@ -71,7 +79,7 @@ export class OffsetCommitter {
       const offsets = dirty.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.committable! }));
       const started = performance.now();
       const error = await this.send(offsets);
-      this.stats.lastCommitMs = performance.now() - started;
+      this.stats.lastCommitMs = wholeMs(performance.now() - started);
       if (error === undefined || (error as LibrdKafkaError).code === nativeCodes.NO_OFFSET) {
         this.failures = 0;
         this.stats.commits++;
@@ -213,7 +221,7 @@ export class TransactionCommitter {
         await this.producer.commitTransaction(offsets, this.host.native);
         trackers.forEach((t, i) => (t.committed = offsets[i]!.offset));
         if (offsets.length > 0) this.stats.commits++;
-        this.stats.lastCommitMs = performance.now() - started;
+        this.stats.lastCommitMs = wholeMs(performance.now() - started);
       } finally {
         this.running = undefined;
         release();

@@ -25,7 +25,7 @@ export interface ConsumerStats {
   commits: number;
   /** Offset commits that failed (retried with the next commit; see `SNOOPY_KAFKA_COMMIT`). */
   commitErrors: number;
-  /** Duration of the last commit in milliseconds. */
+  /** Duration of the last commit in whole milliseconds. */
   lastCommitMs: number;
   /** Messages whose key or value did not decode. */
   decodeErrors: number;

@@ -3,21 +3,42 @@ import type { Completion, Logger } from '@snoopy/core';
 import { nativeCodes, wrapNative } from './errors.js';
 import type { ProducerStats } from './producer.js';
 
-/** The messages produced between two flushes, in produce order (parallel arrays: no object per message). */
+/**
+ * The messages produced between two flushes, in produce order (parallel arrays: no object per
+ * message). Two epochs take turns (open, then sealed while its flush runs, then open again), so
+ * their arrays are allocated once and keep one element kind: `size` counts the live entries,
+ * and `clear()` drops the references a confirmed epoch held.
+ */
 class Epoch {
   readonly completions: Array<Completion | undefined> = [];
   readonly topics: string[] = [];
   readonly keys: Array<Buffer | null> = [];
   readonly values: Array<Buffer | null> = [];
+  size = 0;
 
-  get size(): number {
-    return this.completions.length;
+  add(topic: string, key: Buffer | null, value: Buffer | null, completion: Completion): void {
+    const i = this.size++;
+    this.completions[i] = completion;
+    this.topics[i] = topic;
+    this.keys[i] = key;
+    this.values[i] = value;
+  }
+
+  /** Forgets every entry (the epoch was confirmed): nothing it held stays reachable. */
+  clear(): void {
+    const { completions, keys, values } = this;
+    for (let i = 0; i < this.size; i++) {
+      completions[i] = undefined;
+      keys[i] = null;
+      values[i] = null;
+    }
+    this.size = 0;
   }
 
   /** Fails the first message still owed that has this topic, key and value; false when none has. */
   failMatching(topic: string, key: Buffer | null, value: Buffer | null, error: unknown): boolean {
     const { completions, topics, keys, values } = this;
-    for (let i = 0; i < completions.length; i++) {
+    for (let i = 0; i < this.size; i++) {
       const c = completions[i];
       if (c === undefined || topics[i] !== topic || !same(keys[i]!, key) || !same(values[i]!, value)) continue;
       completions[i] = undefined;
@@ -30,7 +51,7 @@ class Epoch {
   /** Fails every message still owed to `topic`. */
   failAll(topic: string, error: unknown): void {
     const { completions, topics } = this;
-    for (let i = 0; i < completions.length; i++) {
+    for (let i = 0; i < this.size; i++) {
       const c = completions[i];
       if (c === undefined || topics[i] !== topic) continue;
       completions[i] = undefined;
@@ -78,6 +99,8 @@ const FLUSH_RETRY_MS = 100;
 export class DeliveryBatches {
   private open = new Epoch();
   private sealed: Epoch | undefined;
+  /** The other epoch, empty, while no flush runs: the next one to open. */
+  private spare: Epoch | undefined = new Epoch();
   private scheduled = false;
   /** Failure reports handled so far (confirmation waits for a turn without a new one). */
   private reports = 0;
@@ -110,11 +133,7 @@ export class DeliveryBatches {
 
   /** Records a message librdkafka accepted; its completion settles with its epoch. */
   add(topic: string, key: Buffer | null, value: Buffer | null, completion: Completion): void {
-    const open = this.open;
-    open.completions.push(completion);
-    open.topics.push(topic);
-    open.keys.push(key);
-    open.values.push(value);
+    this.open.add(topic, key, value, completion);
     if (this.sealed === undefined && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.seal);
@@ -151,7 +170,8 @@ export class DeliveryBatches {
     this.scheduled = false;
     if (this.stopped || this.sealed !== undefined || this.open.size === 0) return;
     this.sealed = this.open;
-    this.open = new Epoch();
+    this.open = this.spare!;
+    this.spare = undefined;
     this.flush();
   };
 
@@ -197,7 +217,7 @@ export class DeliveryBatches {
     this.sealed = undefined;
     let delivered = 0;
     const completions = epoch.completions;
-    for (let i = 0; i < completions.length; i++) {
+    for (let i = 0; i < epoch.size; i++) {
       const c = completions[i];
       if (c === undefined) continue;
       delivered++;
@@ -207,6 +227,8 @@ export class DeliveryBatches {
         this.log.error({ err: error }, 'a completion threw');
       }
     }
+    epoch.clear();
+    this.spare = epoch;
     this.stats.delivered += delivered;
     this.released();
     if (this.open.size === 0 && this.idle.length > 0) {

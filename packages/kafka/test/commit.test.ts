@@ -28,6 +28,8 @@ describe.skipIf(!servers)('commits on a real broker', () => {
     await take(first, 20);
     expect(first.stats.commits).toBeGreaterThan(0);
     expect(first.stats.commitErrors).toBe(0);
+    // Whole milliseconds (a fraction would change the shape of the counters' object mid-run).
+    expect(Number.isInteger(first.stats.lastCommitMs)).toBe(true);
     await Promise.all([100, 101].map((v, i) => producer.send(v, { partition: i })));
     const second = closing(Topic<number>(name, { ...base(), 'group.id': group }));
     const got = (await take(second, 2)).map((m) => (m as KafkaMessage<number>).value);

@@ -180,6 +180,30 @@ describe('DeliveryBatches ordering (fake native producer)', () => {
     expect(c.done_).toBe(1); // topic u's message
   });
 
+  test('epochs take turns: each completion settles once, and a confirmed epoch keeps nothing a later one could match', async () => {
+    const { batches, flushes } = setup();
+    const cycles = [5, 3, 2, 4];
+    const cs = cycles.map(() => counter());
+    for (let k = 0; k < cycles.length; k++) {
+      for (let i = 0; i < cycles[k]!; i++) batches.add('t', null, Buffer.from(`c${k}-${i}`), cs[k]!);
+      await turn();
+      expect(flushes).toHaveLength(k + 1);
+      if (k === 2) {
+        // Epoch 0's arrays serve this epoch again: its old fifth message must not be found.
+        batches.report(...failure(null, 'c0-4'));
+        expect(cs[0]!.failed).toHaveLength(0);
+        // Unmatched: every message owed to `t` fails (here this epoch's two), never a loss.
+        expect(cs[2]!.failed).toHaveLength(2);
+      }
+      flushes[k]!();
+      await cs[k]!.all(cycles[k]!);
+      await turn();
+    }
+    expect(cs.map((c) => c.done_)).toEqual([5, 3, 0, 4]);
+    expect(cs.map((c) => c.failed.length)).toEqual([0, 0, 2, 0]);
+    expect(batches.owed).toBe(0);
+  });
+
   test('settled() resolves once everything added is confirmed', async () => {
     const { batches, flushes } = setup();
     const c = counter();

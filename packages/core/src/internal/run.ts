@@ -24,6 +24,7 @@ type Reason = StreamSummary['reason'];
  */
 export class Run implements RunControl {
   stopping = false;
+  halted = false;
   private error: SnoopyError | undefined;
   private reason: Reason = 'end';
   private readonly controller = new AbortController();
@@ -84,7 +85,8 @@ export class Run implements RunControl {
   }
 
   private haltNow(): void {
-    if (this.halter.signal.aborted) return;
+    if (this.halted) return;
+    this.halted = true;
     this.halter.abort();
     for (const r of this.runners) r.halted();
   }

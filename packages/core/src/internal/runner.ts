@@ -23,6 +23,8 @@ export interface RunControl {
    * handler is called and nothing is emitted any more; what was in flight is left unacknowledged.
    */
   readonly halt: AbortSignal;
+  /** `halt.aborted`, as a plain field: read for every message (the signal's getter checks its receiver each time). */
+  readonly halted: boolean;
   fail(error: SnoopyError): void;
 }
 
@@ -165,7 +167,7 @@ export class Runner implements JobOwner {
 
   /** Hands on a partial batch now (sources exhausted, or a graceful stop). */
   drainBatch(): void {
-    if (this.batcher !== null && this.batcher.length > 0 && !this.run.halt.aborted) this.startBatch();
+    if (this.batcher !== null && this.batcher.length > 0 && !this.run.halted) this.startBatch();
   }
 
   /** The stream halted: drop the partial batch and its timer (retry waits end through `run.halt`). */
@@ -201,7 +203,7 @@ export class Runner implements JobOwner {
   /** Something changed: a due batch may go now, and waiters look again. */
   wake(): void {
     const b = this.batcher;
-    if (b !== null && b.due && b.length > 0 && this.admission.inflight < this.admission.concurrency && !this.run.halt.aborted) this.startBatch();
+    if (b !== null && b.due && b.length > 0 && this.admission.inflight < this.admission.concurrency && !this.run.halted) this.startBatch();
     this.admission.wake();
   }
 
@@ -276,7 +278,7 @@ export class Runner implements JobOwner {
         } catch (error) {
           throw new StageFailure('handler', error);
         }
-        if (this.run.halt.aborted) return this.abandonPlain();
+        if (this.run.halted) return this.abandonPlain();
         emitting = this.emitter.result(null, value);
       }
       if (emitting !== undefined) await emitting;
@@ -293,7 +295,7 @@ export class Runner implements JobOwner {
     const runner = this;
     return {
       get halted() {
-        return runner.run.halt.aborted;
+        return runner.run.halted;
       },
       emitValue: (value) => this.emitter.result(null, value),
       failed: (item, error) => void this.plainFailed(item, this.windowOrigin!, error),
@@ -353,7 +355,7 @@ export class Runner implements JobOwner {
   /** Concurrency > 1: the handler starts now; the job emits at the head of its key's lane. */
   private startInLane(job: Job): void {
     const lane = this.lanes!.add(this.laneKey(job), job);
-    if (this.run.halt.aborted) {
+    if (this.run.halted) {
       job.abandoned = true;
       job.state = LaneState.Ready;
     } else {
@@ -402,7 +404,7 @@ export class Runner implements JobOwner {
       job.state = LaneState.Emitting;
       job.result = undefined;
       let pending: void | Promise<void> = undefined;
-      if (job.abandoned || this.run.halt.aborted) job.abandoned = true;
+      if (job.abandoned || this.run.halted) job.abandoned = true;
       else if (failed) pending = this.recover(job, result);
       else {
         try {
@@ -433,7 +435,7 @@ export class Runner implements JobOwner {
   // --- 4. one attempt: the handler, then emission; failures recover in place ---
 
   private attempt(job: Job): void | Promise<void> {
-    if (this.run.halt.aborted) {
+    if (this.run.halted) {
       job.abandoned = true;
       return;
     }
@@ -448,7 +450,7 @@ export class Runner implements JobOwner {
   }
 
   private emitAfterHandler(job: Job, value: unknown): void | Promise<void> {
-    if (this.run.halt.aborted) {
+    if (this.run.halted) {
       job.abandoned = true;
       return;
     }
