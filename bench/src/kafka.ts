@@ -1253,12 +1253,17 @@ async function processesBench(): Promise<void> {
       }
     }
     const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-    console.log('\nmedians         msg/s   peak RSS MB   snoopy / it');
-    const snoopyRate = figures.has('snoopy') ? med(figures.get('snoopy')!.map((f) => f.rate)) : NaN;
+    // The machine drifts between rounds (the broker, the other core): besides the ratio of the
+    // medians, the median of the ratios within each round, where both ran minutes apart at most.
+    console.log('\nmedians         msg/s   peak RSS MB   snoopy / it   per round: median (lowest-highest)');
+    const snoopyRates = figures.get('snoopy')?.map((f) => f.rate);
+    const snoopyRate = snoopyRates === undefined ? NaN : med(snoopyRates);
     for (const name of names) {
       const f = figures.get(name)!;
       const rate = med(f.map((x) => x.rate));
-      console.log(`${name.padEnd(12)}${fmt(rate).padStart(9)}${fmt(med(f.map((x) => x.rss))).padStart(14)}${(name === 'snoopy' ? '-' : `${(snoopyRate / rate).toFixed(2)}x`).padStart(14)}`);
+      const ratios = snoopyRates === undefined || name === 'snoopy' ? [] : f.map((x, i) => snoopyRates[i]! / x.rate);
+      const perRound = ratios.length === 0 ? '' : `${med(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`;
+      console.log(`${name.padEnd(12)}${fmt(rate).padStart(9)}${fmt(med(f.map((x) => x.rss))).padStart(14)}${(name === 'snoopy' ? '-' : `${(snoopyRate / rate).toFixed(2)}x`).padStart(14)}   ${perRound}`);
     }
   } finally {
     await b.stop();

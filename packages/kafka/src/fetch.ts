@@ -70,7 +70,9 @@ export class Fetcher {
     }
     if (left === 0) {
       if (this.head > 0) {
-        this.buffer = [];
+        // Emptied in place: the buffer stays an array of the kind the binding makes, so the
+        // compiled take() and append() never meet a second kind (a fresh `[]` deoptimized them).
+        buffer.length = 0;
         this.head = 0;
       }
       return undefined;

@@ -225,7 +225,10 @@ export class Pump implements Origin {
     // Acknowledging sources, and sources feeding several snaps. A source that reads ahead hands
     // its buffered items over synchronously (`[take]`): no promise and no result object each.
     const taker = typeof (it as Partial<Taking>)[take] === 'function' ? (it as unknown as Taking) : undefined;
-    let count = 0;
+    // The first pass yields too: the yield's code then runs before this loop is optimized, so
+    // reaching it 16,384 items later does not throw the compiled loop away (issue 15: every
+    // recompile of this loop costs tens of milliseconds of a core during warm-up).
+    let count = -1;
     while (!run.stopping) {
       if (!this.canPush()) {
         await this.waitForCapacity();
