@@ -15,12 +15,12 @@ export class StringCodec implements Codec<string> {
     if (typeof value !== 'string') {
       throw new CodecError('SNOOPY_CODEC_ENCODE', this.name, `expected a string, got ${describeValue(value)}`);
     }
-    return Buffer.from(value, 'utf8');
+    return Buffer.from(value); // UTF-8, Node's fast path (see JsonCodec)
   }
 
   decode(bytes: Buffer | Uint8Array): string {
     const buffer = asBuffer(this.name, bytes);
-    const text = buffer.toString('utf8');
+    const text = buffer.toString();
     // Invalid UTF-8 becomes U+FFFD in toString; only then is the full check needed.
     if (text.includes('\uFFFD') && !isUtf8(buffer)) {
       throw new CodecError('SNOOPY_CODEC_DECODE', this.name, `invalid UTF-8 ${previewBytes(buffer)}`);
